@@ -1,0 +1,1 @@
+"""The ``lupex`` command line: one module per command group, thin wrappers over the library."""

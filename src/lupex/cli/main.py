@@ -1,0 +1,72 @@
+"""Entry point of the ``lupex`` command: the group, logging, and the one-line error contract.
+
+Every failure caused by the user's input ends as a single ``lupex: error: ...`` line on
+stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from lupex import __version__
+from lupex.cli import data as data_cli
+from lupex.cli import geo as geo_cli
+from lupex.cli import mission as mission_cli
+from lupex.cli import terrain as terrain_cli
+from lupex.errors import LupexError
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="lupex")
+@click.option("-v", "--verbose", count=True, help="More log messages on stderr (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr; no progress bars.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
+    """lupex: plan and simulate a LUPEX-class rover mission at the lunar south pole."""
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    logging.basicConfig(level=level, format="lupex: %(levelname)s: %(message)s", stream=sys.stderr)
+    ctx.obj = {"quiet": quiet}
+
+
+cli.add_command(terrain_cli.terrain)
+cli.add_command(geo_cli.geo)
+cli.add_command(data_cli.data)
+cli.add_command(mission_cli.mission)
+
+
+def _fail(message: str) -> int:
+    first_line = " ".join(str(message).split())
+    click.echo(f"lupex: error: {first_line}", err=True)
+    return EXIT_BAD_INPUT
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the command line and return its exit status (used by ``main`` and the tests)."""
+    try:
+        result = cli.main(args=argv, prog_name="lupex", standalone_mode=False)
+    except LupexError as exc:
+        return _fail(str(exc))
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+        return 0
+    except click.ClickException as exc:
+        return _fail(exc.format_message())
+    except click.exceptions.Abort:
+        click.echo("lupex: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        click.echo("lupex: interrupted; finished outputs are kept, unfinished ones removed", err=True)
+        return EXIT_INTERRUPTED
+    # Without standalone mode click returns the exit code of --help / --version itself.
+    return result if isinstance(result, int) else 0
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(run())

@@ -1,0 +1,88 @@
+"""Safe output files: refuse to clobber, write to a temporary name, then rename.
+
+A run that is killed half-way never leaves a file that looks finished.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from lupex.errors import LupexError
+
+
+def check_writable(path: str | os.PathLike, overwrite: bool) -> Path:
+    """Check that ``path`` may be written, before any long work starts.
+
+    Parameters
+    ----------
+    path : path-like
+        The output file.
+    overwrite : bool
+        Whether an existing file may be replaced.
+
+    Returns
+    -------
+    pathlib.Path
+        The output path.
+
+    Raises
+    ------
+    LupexError
+        When the file exists and ``overwrite`` is false, or its folder does not exist.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise LupexError(f"{path} already exists; pass --overwrite to replace it")
+    if path.is_dir():
+        raise LupexError(f"{path} is a folder, not a file name")
+    if not path.parent.exists():
+        raise LupexError(f"folder {path.parent} does not exist; create it first")
+    return path
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
+
+    On any exception (including ``KeyboardInterrupt``) the temporary file is removed
+    and ``path`` is left as it was.
+
+    Parameters
+    ----------
+    path : path-like
+        The final output file.
+    overwrite : bool
+        Whether an existing file may be replaced.
+    """
+    final = check_writable(path, overwrite)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{final.name}.", suffix=".part" + final.suffix, dir=final.parent
+    )
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text_atomic(path: str | os.PathLike, text: str, overwrite: bool = False) -> Path:
+    """Write ``text`` to ``path`` atomically (UTF-8).
+
+    Parameters
+    ----------
+    path : path-like
+        The output file.
+    text : str
+        The content.
+    overwrite : bool
+        Whether an existing file may be replaced.
+    """
+    with atomic_output(path, overwrite) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)

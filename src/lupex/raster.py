@@ -1,0 +1,128 @@
+"""Georeferenced grids as ``xarray.DataArray``: construction, geometry checks, GeoTIFF output.
+
+Every raster in lupex is a DataArray with dims ``(y, x)``, coordinates ``x``, ``y`` at
+pixel centres in metres of its CRS (y decreasing downwards, as in GeoTIFFs), a CRS and
+transform attached through rioxarray, ``NaN`` as nodata for floats, and ``units`` /
+``long_name`` attributes.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import rioxarray  # noqa: F401  (registers the .rio accessor)
+import xarray as xr
+from affine import Affine
+from numpy.typing import ArrayLike
+from pyproj import CRS
+
+from lupex.constants import SOUTH_POLAR_STEREOGRAPHIC_CRS
+from lupex.errors import LupexError
+from lupex.files import atomic_output
+
+__all__ = [
+    "grid_array",
+    "like",
+    "pixel_size",
+    "polar_crs",
+    "write_geotiff",
+]
+
+
+def polar_crs() -> CRS:
+    """The lunar south polar stereographic CRS on the 1737.4 km sphere (``IAU_2015:30135``)."""
+    return CRS.from_user_input(SOUTH_POLAR_STEREOGRAPHIC_CRS)
+
+
+def grid_array(
+    values: ArrayLike,
+    transform: Affine,
+    crs: CRS | str,
+    name: str,
+    units: str,
+    long_name: str = "",
+) -> xr.DataArray:
+    """Wrap a 2-D array as a georeferenced DataArray.
+
+    Parameters
+    ----------
+    values : array_like
+        Pixel values, shape ``(ny, nx)``; row 0 is the top (largest y).
+    transform : affine.Affine
+        Affine transform of the pixel corners (rasterio convention) [m].
+    crs : pyproj.CRS or str
+        Coordinate reference system.
+    name, units, long_name : str
+        Variable name, unit string and description stored as attributes.
+    """
+    values = np.asarray(values)
+    if values.ndim != 2:
+        raise ValueError(f"a grid must be 2-D, got shape {values.shape}")
+    ny, nx = values.shape
+    x = transform.c + transform.a * (np.arange(nx) + 0.5)
+    y = transform.f + transform.e * (np.arange(ny) + 0.5)
+    da = xr.DataArray(values, dims=("y", "x"), coords={"y": y, "x": x}, name=name)
+    da.attrs.update(units=units, long_name=long_name or name)
+    da = da.rio.write_crs(CRS.from_user_input(crs)).rio.write_transform(transform)
+    if np.issubdtype(values.dtype, np.floating):
+        da = da.rio.write_nodata(np.nan, encoded=False)
+    return da
+
+
+def like(template: xr.DataArray, values: ArrayLike, name: str, units: str, long_name: str = "") -> xr.DataArray:
+    """A new grid on the same pixels and CRS as ``template``.
+
+    Parameters
+    ----------
+    template : xarray.DataArray
+        Grid whose geometry to copy.
+    values : array_like
+        Pixel values of the same shape.
+    name, units, long_name : str
+        Variable name, unit string and description.
+    """
+    return grid_array(values, template.rio.transform(), template.rio.crs, name, units, long_name)
+
+
+def pixel_size(grid: xr.DataArray) -> float:
+    """Side of a square pixel of ``grid`` [CRS units, m for projected CRSs].
+
+    Raises
+    ------
+    LupexError
+        For non-square or rotated pixels.
+    """
+    t = grid.rio.transform()
+    if t.b != 0 or t.d != 0:
+        raise LupexError("rotated rasters are not supported; warp to a north-up grid first")
+    dx, dy = abs(t.a), abs(t.e)
+    if not np.isclose(dx, dy, rtol=1e-6):
+        raise LupexError(
+            f"pixels are not square ({dx:g} x {dy:g}); resample with 'lupex terrain crop' first"
+        )
+    return dx
+
+
+def write_geotiff(
+    grid: xr.DataArray, path: str | os.PathLike, overwrite: bool = False
+) -> None:
+    """Write a grid to a tiled, compressed GeoTIFF, atomically.
+
+    Parameters
+    ----------
+    grid : xarray.DataArray
+        Grid made by :func:`grid_array` (CRS and transform attached).
+    path : path-like
+        Output file (``.tif``).
+    overwrite : bool
+        Whether an existing file may be replaced.
+    """
+    tiled = min(grid.shape) >= 256
+    options = {"compress": "deflate", "tiled": tiled}
+    if tiled:
+        options.update(blockxsize=256, blockysize=256)
+    if np.issubdtype(grid.dtype, np.floating):
+        options["predictor"] = 3 if grid.dtype.itemsize >= 4 else 1
+    with atomic_output(path, overwrite) as tmp:
+        grid.rio.to_raster(tmp, driver="GTiff", **options)

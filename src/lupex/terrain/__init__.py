@@ -1,0 +1,1 @@
+"""Lunar terrain: DEMs, readers, synthesis, derived layers."""

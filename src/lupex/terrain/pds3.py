@@ -1,0 +1,363 @@
+"""PDS3 labels: a small parser and the image geometry of LOLA GDR products.
+
+The parser reads the ODL subset that planetary image labels use: ``KEY = VALUE`` lines,
+``OBJECT``/``END_OBJECT`` nesting, quoted strings over several lines, ``{...}`` and
+``(...)`` sets, ``<unit>`` suffixes, and ``/* comments */`` (PDS Standards Reference,
+v3.8, chapter 12). It is enough for LOLA/Kaguya/LROC DEM labels, not a full ODL grammar.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from lupex.constants import MOON_RADIUS_M
+from lupex.errors import LupexError
+
+__all__ = ["Pds3Image", "Quantity", "image_geometry", "parse_label", "read_label"]
+
+
+
+class Quantity(NamedTuple):
+    """A label value with a unit, such as ``20 <m/pix>``."""
+
+    value: Any
+    unit: str
+
+
+_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+_UNIT = re.compile(r"^(.*?)\s*<([^>]*)>\s*$", re.DOTALL)
+
+_SAMPLE_TYPES = {
+    # (SAMPLE_TYPE, SAMPLE_BITS) -> numpy dtype string
+    ("LSB_INTEGER", 8): "i1", ("MSB_INTEGER", 8): "i1",
+    ("LSB_INTEGER", 16): "<i2", ("MSB_INTEGER", 16): ">i2",
+    ("LSB_INTEGER", 32): "<i4", ("MSB_INTEGER", 32): ">i4",
+    ("INTEGER", 16): ">i2", ("INTEGER", 32): ">i4",
+    ("UNSIGNED_INTEGER", 8): "u1", ("LSB_UNSIGNED_INTEGER", 8): "u1", ("MSB_UNSIGNED_INTEGER", 8): "u1",
+    ("LSB_UNSIGNED_INTEGER", 16): "<u2", ("MSB_UNSIGNED_INTEGER", 16): ">u2",
+    ("UNSIGNED_INTEGER", 16): ">u2",
+    ("PC_REAL", 32): "<f4", ("PC_REAL", 64): "<f8",
+    ("IEEE_REAL", 32): ">f4", ("IEEE_REAL", 64): ">f8", ("REAL", 32): ">f4",
+    ("MSB_IEEE_REAL", 32): ">f4", ("LSB_IEEE_REAL", 32): "<f4",
+}
+
+
+def _convert(raw: str) -> Any:
+    """Turn one ODL value into a Python value; numbers with units stay (value, unit)."""
+    raw = raw.strip()
+    if raw.startswith('"') and raw.endswith('"'):
+        return " ".join(raw[1:-1].split())
+    if raw.startswith("'") and raw.endswith("'"):
+        return raw[1:-1]
+    if raw[:1] in "({" and raw[-1:] in ")}":
+        return tuple(_convert(item) for item in _split_set(raw[1:-1]))
+    unit = _UNIT.match(raw)
+    if unit:
+        return Quantity(_convert(unit.group(1)), unit.group(2).strip())
+    for cast in (int, float):
+        try:
+            return cast(raw)
+        except ValueError:
+            pass
+    return raw
+
+
+def _split_set(body: str) -> list[str]:
+    items, depth, quote, current = [], 0, "", []
+    for ch in body:
+        if quote:
+            current.append(ch)
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+            current.append(ch)
+        elif ch in "({":
+            depth += 1
+            current.append(ch)
+        elif ch in ")}":
+            depth -= 1
+            current.append(ch)
+        elif ch == "," and depth == 0:
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    if "".join(current).strip():
+        items.append("".join(current))
+    return items
+
+
+def _statements(text: str) -> list[tuple[str, str]]:
+    """Split label text into (key, raw value) statements, joining continued values."""
+    statements: list[tuple[str, str]] = []
+    key, value = None, ""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if key is not None and _value_open(value):
+            value += "\n" + stripped
+            continue
+        if key is not None:
+            statements.append((key, value))
+            key, value = None, ""
+        if stripped == "END":
+            break
+        if "=" not in stripped:
+            raise LupexError(f"not a PDS3 label: cannot read the line {stripped[:60]!r}")
+        key, value = (part.strip() for part in stripped.split("=", 1))
+    if key is not None:
+        statements.append((key, value))
+    return statements
+
+
+def _value_open(value: str) -> bool:
+    """True while a value has an unclosed quote or bracket and continues on the next line."""
+    if value.count('"') % 2:
+        return True
+    return value.count("(") + value.count("{") > value.count(")") + value.count("}")
+
+
+def parse_label(text: str) -> dict[str, Any]:
+    """Parse PDS3 label text into nested dictionaries.
+
+    Parameters
+    ----------
+    text : str
+        The label, up to and including its ``END`` line.
+
+    Returns
+    -------
+    dict
+        Keywords at the top level; each ``OBJECT = NAME`` becomes a nested dict under
+        ``NAME`` (a list if the name repeats). Values with units are ``(value, unit)``.
+    """
+    if "PDS_VERSION_ID" not in text[:2000]:
+        raise LupexError("not a PDS3 label: PDS_VERSION_ID is missing")
+    root: dict[str, Any] = {}
+    stack = [root]
+    for key, raw in _statements(_COMMENT.sub("", text)):
+        if key in ("OBJECT", "GROUP"):
+            child: dict[str, Any] = {}
+            name = raw.strip()
+            existing = stack[-1].get(name)
+            if existing is None:
+                stack[-1][name] = child
+            elif isinstance(existing, list):
+                existing.append(child)
+            else:
+                stack[-1][name] = [existing, child]
+            stack.append(child)
+        elif key in ("END_OBJECT", "END_GROUP"):
+            if len(stack) == 1:
+                raise LupexError(f"malformed PDS3 label: {key} without a matching OBJECT")
+            stack.pop()
+        else:
+            stack[-1][key] = _convert(raw)
+    if len(stack) != 1:
+        raise LupexError("malformed PDS3 label: an OBJECT is never closed")
+    return root
+
+
+def read_label(path: Path) -> dict[str, Any]:
+    """Read and parse a detached ``.LBL`` file or the label attached to an ``.IMG``."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 20)
+    except OSError as exc:
+        raise LupexError(f"cannot read {path}: {exc.strerror}") from None
+    if not head.strip():
+        raise LupexError(f"{path} is empty")
+    text = head.decode("latin-1")
+    end = re.search(r"^\s*END\s*$", text, re.MULTILINE)
+    return parse_label(text[: end.end()] if end else text)
+
+
+def _value(entry: Any) -> Any:
+    """The bare value of a label entry, without its unit."""
+    return entry.value if isinstance(entry, Quantity) else entry
+
+
+def _find_image_object(label: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(label.get("IMAGE"), dict):
+        return label["IMAGE"]
+    for value in label.values():
+        if isinstance(value, dict) and isinstance(value.get("IMAGE"), dict):
+            return value["IMAGE"]
+    raise LupexError("PDS3 label has no IMAGE object; only image products are supported")
+
+
+def _find_pointer(label: dict[str, Any]) -> Any:
+    if "^IMAGE" in label:
+        return label["^IMAGE"]
+    for value in label.values():
+        if isinstance(value, dict) and "^IMAGE" in value:
+            return value["^IMAGE"]
+    raise LupexError("PDS3 label has no ^IMAGE pointer")
+
+
+@dataclass(frozen=True)
+class Pds3Image:
+    """What a PDS3 label says about its image: file, layout, scaling and map geometry.
+
+    Attributes
+    ----------
+    image_path : Path
+        The file holding the pixels.
+    byte_offset : int
+        Where the pixels start in that file [bytes].
+    lines, samples : int
+        Image height and width [pixels].
+    dtype : str
+        numpy dtype of a sample, with byte order.
+    scaling_factor, offset : float
+        ``value = DN * scaling_factor + offset`` as the label defines it.
+    missing : float or None
+        The DN that marks missing data, if the label names one.
+    proj4 : str
+        PROJ string of the map projection.
+    transform : tuple of 6 floats
+        Affine geotransform (a, b, c, d, e, f) of the pixel corners, rasterio order [m].
+    radius_m : float
+        The A axis radius of the projection [m].
+    """
+
+    image_path: Path
+    byte_offset: int
+    lines: int
+    samples: int
+    dtype: str
+    scaling_factor: float
+    offset: float
+    missing: float | None
+    proj4: str
+    transform: tuple[float, float, float, float, float, float]
+    radius_m: float
+
+    @property
+    def expected_bytes(self) -> int:
+        """Bytes the image needs in its file, label offset included [bytes]."""
+        return self.byte_offset + self.lines * self.samples * np.dtype(self.dtype).itemsize
+
+    def height_offset_m(self) -> float:
+        """Offset to add to ``DN * scaling_factor`` to get height above the 1737.4 km sphere [m].
+
+        LOLA labels put the reference radius in OFFSET (``PLANETARY_RADIUS = DN * SCALING_FACTOR
+        + OFFSET``), so an OFFSET within 100 km of the Moon's radius is taken as the reference
+        radius; any other OFFSET is a plain additive height offset.
+        """
+        if abs(self.offset - MOON_RADIUS_M) < 100_000.0:
+            return self.offset - MOON_RADIUS_M
+        return self.offset
+
+
+def _locate_file(label_path: Path, name: str) -> Path:
+    """Find ``name`` beside the label, ignoring case (labels name files in upper case)."""
+    folder = label_path.parent
+    direct = folder / name
+    if direct.exists():
+        return direct
+    for candidate in folder.iterdir():
+        if candidate.name.lower() == name.lower():
+            return candidate
+    raise LupexError(f"the image file {name} named by {label_path.name} is not in {folder}")
+
+
+def _resolve_pointer(pointer: Any, label_path: Path, record_bytes: int) -> tuple[Path, int]:
+    """Interpret ``^IMAGE``: a file, a (file, record) pair, a record or a byte offset."""
+    if isinstance(pointer, str):
+        return _locate_file(label_path, pointer), 0
+    if isinstance(pointer, Quantity) and pointer.unit.upper() == "BYTES":
+        return label_path, int(pointer.value) - 1
+    if isinstance(pointer, tuple) and len(pointer) == 2 and isinstance(pointer[0], str):
+        start = pointer[1]
+        in_bytes = isinstance(start, Quantity) and start.unit.upper() == "BYTES"
+        offset = int(_value(start)) - 1
+        return _locate_file(label_path, pointer[0]), offset if in_bytes else offset * record_bytes
+    if isinstance(pointer, int):
+        return label_path, (pointer - 1) * record_bytes
+    raise LupexError(f"cannot interpret the ^IMAGE pointer {pointer!r}")
+
+
+def _projection(proj: dict[str, Any]) -> tuple[str, float, float]:
+    """PROJ string, pixel size [m] and radius [m] from an IMAGE_MAP_PROJECTION object."""
+    kind = str(proj.get("MAP_PROJECTION_TYPE", "")).upper().replace("_", " ")
+    radius = float(_value(proj["A_AXIS_RADIUS"])) * 1000.0
+    b_radius = float(_value(proj.get("C_AXIS_RADIUS", proj["A_AXIS_RADIUS"]))) * 1000.0
+    if abs(radius - b_radius) > 1e-6 * radius:
+        raise LupexError("PDS3 map projection on an ellipsoid is not supported; only spheres")
+    center_lat = float(_value(proj.get("CENTER_LATITUDE", 0.0)))
+    center_lon = float(_value(proj.get("CENTER_LONGITUDE", 0.0)))
+    scale = float(_value(proj["MAP_SCALE"]))
+    if kind == "POLAR STEREOGRAPHIC":
+        if abs(abs(center_lat) - 90.0) > 1e-9:
+            raise LupexError(f"polar stereographic label centred at latitude {center_lat}, not a pole")
+        proj4 = f"+proj=stere +lat_0={center_lat:g} +lon_0={center_lon:g} +k=1 +x_0=0 +y_0=0 +R={radius:.10g} +units=m +no_defs"
+    elif kind in ("SIMPLE CYLINDRICAL", "EQUIRECTANGULAR", "EQUIDISTANT"):
+        resolution = _value(proj.get("MAP_RESOLUTION"))
+        if isinstance(resolution, int | float) and resolution > 0:
+            scale = 2.0 * np.pi * radius / (360.0 * float(resolution))
+        proj4 = f"+proj=eqc +lat_ts=0 +lat_0=0 +lon_0={center_lon:g} +x_0=0 +y_0=0 +R={radius:.10g} +units=m +no_defs"
+    else:
+        raise LupexError(f"PDS3 map projection {kind!r} is not supported (polar stereographic and simple cylindrical are)")
+    return proj4, scale, radius
+
+
+def image_geometry(label: dict[str, Any], label_path: Path) -> Pds3Image:
+    """Collect the image layout, scaling and map geometry a PDS3 label describes.
+
+    Pixel centres follow the PDS convention: the centre of 0-based column ``i`` lies at
+    ``x = (i - SAMPLE_PROJECTION_OFFSET) * MAP_SCALE`` and of row ``j`` at
+    ``y = (LINE_PROJECTION_OFFSET - j) * MAP_SCALE`` (PDS Standards Reference, appendix on
+    map projections; the LOLA GDR labels use this form).
+
+    Parameters
+    ----------
+    label : dict
+        Parsed label (:func:`parse_label`).
+    label_path : Path
+        Where the label was read (to find the image file).
+    """
+    image = _find_image_object(label)
+    try:
+        lines = int(_value(image["LINES"]))
+        samples = int(_value(image["LINE_SAMPLES"]))
+        sample_type = str(image["SAMPLE_TYPE"]).upper()
+        bits = int(_value(image["SAMPLE_BITS"]))
+        bands = int(_value(image.get("BANDS", 1)))
+        proj = label["IMAGE_MAP_PROJECTION"]
+        line_offset = float(_value(proj["LINE_PROJECTION_OFFSET"]))
+        sample_offset = float(_value(proj["SAMPLE_PROJECTION_OFFSET"]))
+    except KeyError as exc:
+        raise LupexError(f"PDS3 label {label_path.name} lacks the keyword {exc.args[0]}") from None
+    if bands != 1:
+        raise LupexError(f"PDS3 image has {bands} bands; a DEM must have one")
+    if lines <= 0 or samples <= 0:
+        raise LupexError(f"PDS3 label gives an empty image ({lines} x {samples})")
+    dtype = _SAMPLE_TYPES.get((sample_type, bits))
+    if dtype is None:
+        raise LupexError(f"unsupported PDS3 sample type {sample_type} with {bits} bits")
+    record_bytes = int(_value(label.get("RECORD_BYTES", 1)))
+    image_path, byte_offset = _resolve_pointer(_find_pointer(label), label_path, record_bytes)
+    proj4, scale, radius = _projection(proj)
+    missing = image.get("MISSING_CONSTANT", image.get("NULL"))
+    x_left = (-0.5 - sample_offset) * scale
+    y_top = (line_offset + 0.5) * scale
+    return Pds3Image(
+        image_path=image_path,
+        byte_offset=byte_offset,
+        lines=lines,
+        samples=samples,
+        dtype=dtype,
+        scaling_factor=float(_value(image.get("SCALING_FACTOR", 1.0))),
+        offset=float(_value(image.get("OFFSET", 0.0))),
+        missing=float(_value(missing)) if isinstance(_value(missing), int | float) else None,
+        proj4=proj4,
+        transform=(scale, 0.0, x_left, 0.0, -scale, y_top),
+        radius_m=radius,
+    )
