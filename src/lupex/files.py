@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -86,3 +87,34 @@ def write_text_atomic(path: str | os.PathLike, text: str, overwrite: bool = Fals
     with atomic_output(path, overwrite) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | os.PathLike, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary folder beside ``path`` that replaces ``path`` only on success.
+
+    Parameters
+    ----------
+    path : path-like
+        The final output folder.
+    overwrite : bool
+        Whether an existing non-empty folder may be replaced.
+    """
+    final = Path(path)
+    if final.exists() and not final.is_dir():
+        raise LupexError(f"{final} exists and is not a folder")
+    if final.exists() and any(final.iterdir()) and not overwrite:
+        raise LupexError(f"{final} already holds files; pass --overwrite to replace them")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent))
+    try:
+        yield tmp
+        if final.exists():
+            old = final.with_name(f".{final.name}.old-{os.getpid()}")
+            os.replace(final, old)
+            os.replace(tmp, final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -20,8 +20,10 @@ from pyproj import CRS
 from lupex.constants import SOUTH_POLAR_STEREOGRAPHIC_CRS
 from lupex.errors import LupexError
 from lupex.files import atomic_output
+from lupex.geo import latlon_to_xy
 
 __all__ = [
+    "centered_polar_transform",
     "grid_array",
     "like",
     "pixel_size",
@@ -33,6 +35,28 @@ __all__ = [
 def polar_crs() -> CRS:
     """The lunar south polar stereographic CRS on the 1737.4 km sphere (``IAU_2015:30135``)."""
     return CRS.from_user_input(SOUTH_POLAR_STEREOGRAPHIC_CRS)
+
+
+def centered_polar_transform(center_lat: float, center_lon: float, size_px: int, resolution_m: float) -> Affine:
+    """Transform of a square polar stereographic tile centred on a place.
+
+    The tile's corners are snapped to multiples of the pixel size, so tiles of one
+    resolution share a pixel lattice (as the LOLA polar products do).
+
+    Parameters
+    ----------
+    center_lat, center_lon : float
+        Centre latitude and east longitude [deg].
+    size_px : int
+        Tile width and height [pixels].
+    resolution_m : float
+        Pixel size [m].
+    """
+    xc, yc = latlon_to_xy(center_lat, center_lon)
+    half = size_px * resolution_m / 2.0
+    left = np.round((float(xc) - half) / resolution_m) * resolution_m
+    top = np.round((float(yc) + half) / resolution_m) * resolution_m
+    return Affine(resolution_m, 0.0, left, 0.0, -resolution_m, top)
 
 
 def grid_array(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import click
+from rich.console import Console
 
 overwrite_option = click.option(
     "--overwrite", is_flag=True, help="Replace existing output files instead of refusing."
@@ -16,3 +19,26 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print machin
 def echo_json(payload: Any) -> None:
     """Print ``payload`` as indented JSON on stdout."""
     click.echo(json.dumps(payload, indent=2, sort_keys=False, allow_nan=False))
+
+
+def _quiet() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.find_root().obj and ctx.find_root().obj.get("quiet"))
+
+
+def progress(message: str) -> None:
+    """Report the start of a stage on stderr (silent with ``-q``)."""
+    if not _quiet():
+        click.echo(f"lupex: {message}", err=True)
+
+
+@contextlib.contextmanager
+def status(message: str) -> Iterator[None]:
+    """Show a spinner with ``message`` on stderr while the block runs (hidden with ``-q``)."""
+    if _quiet():
+        yield
+        return
+    console = Console(stderr=True)
+    with console.status(message):
+        yield
+    console.print(f"[green]done[/green] {message}")

@@ -1,0 +1,154 @@
+"""Reproject and crop any DEM onto a square tile of the lunar south polar stereographic map.
+
+Target pixel centres are carried into the source CRS with PROJ (pyproj), the source window
+they need is read (and nothing more, so a 1.8 GB product costs only its window), averaged
+down when the target pixels are much larger than the source's, and sampled bilinearly
+(scipy.ndimage.map_coordinates). Global cylindrical products wrap around in longitude.
+Nodata propagates: a target pixel that touches missing source data is missing.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import xarray as xr
+from pyproj import CRS, Transformer
+from pyproj.exceptions import ProjError
+from scipy import ndimage
+
+from lupex.constants import MOON_RADIUS_M
+from lupex.errors import LupexError
+from lupex.raster import centered_polar_transform, grid_array, polar_crs
+from lupex.terrain.readers import DemFile
+
+__all__ = ["crop_to_polar"]
+
+_MAX_TILE_PX = 16384
+_RESAMPLING_ORDER = {"nearest": 0, "bilinear": 1}
+
+
+def _source_pixel_m(dem: DemFile) -> float:
+    """Source pixel size along y on the ground [m] (degrees converted on the sphere)."""
+    size = abs(dem.transform.e)
+    return size * np.pi / 180.0 * MOON_RADIUS_M if dem.crs.is_geographic else size
+
+
+def _wraps_in_longitude(dem: DemFile) -> bool:
+    full_turn = 360.0 if dem.crs.is_geographic else 2.0 * np.pi * dem.crs.ellipsoid.semi_major_metre
+    is_cylindrical = dem.crs.is_geographic or (
+        dem.crs.coordinate_operation is not None
+        and "Equidistant Cylindrical" in dem.crs.coordinate_operation.method_name
+    )
+    return is_cylindrical and abs(dem.width * abs(dem.transform.a) - full_turn) < 1e-3 * full_turn
+
+
+def crop_to_polar(
+    dem: DemFile,
+    center_lat: float,
+    center_lon: float,
+    size_km: float,
+    resolution_m: float,
+    resampling: str = "bilinear",
+) -> xr.DataArray:
+    """Resample a DEM onto a square polar stereographic tile centred on a place.
+
+    Parameters
+    ----------
+    dem : DemFile
+        The source (any supported format and lunar CRS).
+    center_lat, center_lon : float
+        Tile centre latitude and east longitude [deg].
+    size_km : float
+        Tile width and height [km].
+    resolution_m : float
+        Tile pixel size [m].
+    resampling : {"bilinear", "nearest"}
+        Interpolation of the source heights.
+
+    Returns
+    -------
+    xarray.DataArray
+        Heights above the 1737.4 km sphere [m] on the polar stereographic grid.
+
+    Raises
+    ------
+    LupexError
+        For nonsense sizes, a tile larger than 16384 pixels a side, or a tile that does
+        not overlap the source.
+    """
+    if resampling not in _RESAMPLING_ORDER:
+        raise LupexError(f"resampling must be one of {sorted(_RESAMPLING_ORDER)}, got {resampling!r}")
+    if not (size_km > 0 and resolution_m > 0):
+        raise LupexError("tile size and resolution must be positive")
+    size_px = int(round(size_km * 1000.0 / resolution_m))
+    if size_px < 2:
+        raise LupexError(f"a {size_km:g} km tile at {resolution_m:g} m is less than 2 pixels wide")
+    if size_px > _MAX_TILE_PX:
+        raise LupexError(f"a {size_km:g} km tile at {resolution_m:g} m is {size_px} pixels wide; "
+                         f"the limit is {_MAX_TILE_PX}: choose a coarser resolution or a smaller tile")
+    transform = centered_polar_transform(center_lat, center_lon, size_px, resolution_m)
+    centres = (np.arange(size_px) + 0.5) * resolution_m
+    x, y = np.meshgrid(transform.c + centres, transform.f - centres)
+    try:
+        to_source = Transformer.from_crs(polar_crs(), dem.crs, always_xy=True)
+        sx, sy = to_source.transform(x, y)
+    except ProjError as exc:
+        raise LupexError(f"cannot transform to the DEM's CRS: {exc}") from None
+    source = dem.transform
+    cols = (np.asarray(sx) - source.c) / source.a - 0.5
+    rows = (np.asarray(sy) - source.f) / source.e - 0.5
+    factor = max(1, int(resolution_m / _source_pixel_m(dem)))
+    heights = _sample(dem, rows, cols, factor, _RESAMPLING_ORDER[resampling])
+    if not np.isfinite(heights).any():
+        raise LupexError(f"the tile centred at {center_lat:g}, {center_lon:g} does not overlap {dem.path.name}")
+    return grid_array(heights.astype(np.float32), transform, polar_crs(), "height", "m",
+                      "height above the 1737.4 km lunar sphere")
+
+
+def _sample(dem: DemFile, rows: np.ndarray, cols: np.ndarray, factor: int, order: int) -> np.ndarray:
+    """Read the source window the target needs and interpolate it at (rows, cols)."""
+    wraps = _wraps_in_longitude(dem)
+    if wraps:
+        cols = np.mod(cols + 0.5, dem.width) - 0.5
+    finite = np.isfinite(rows) & np.isfinite(cols)
+    inside = finite & (rows >= -0.5) & (rows <= dem.height - 0.5)
+    if not wraps:
+        inside &= (cols >= -0.5) & (cols <= dem.width - 0.5)
+    out = np.full(rows.shape, np.nan)
+    if not inside.any():
+        return out
+    rows_in = np.clip(rows[inside], 0, dem.height - 1)
+    cols_in = cols[inside] if wraps else np.clip(cols[inside], 0, dem.width - 1)
+    r0 = max(int(np.floor(rows_in.min())) - factor, 0)
+    r1 = min(int(np.ceil(rows_in.max())) + factor + 1, dem.height)
+    if wraps:
+        c0, c1 = 0, dem.width
+    else:
+        c0 = max(int(np.floor(cols_in.min())) - factor, 0)
+        c1 = min(int(np.ceil(cols_in.max())) + factor + 1, dem.width)
+    window = dem.read((slice(r0, r1), slice(c0, c1))).values.astype(np.float64)
+    local_rows, local_cols = rows_in - r0, cols_in - c0
+    if factor > 1:
+        window = _block_mean(window, factor)
+        local_rows = (local_rows + 0.5) / factor - 0.5
+        local_cols = (local_cols + 0.5) / factor - 0.5
+    pad = 2 if wraps else 0
+    if wraps:
+        window = np.concatenate([window[:, -pad:], window, window[:, :pad]], axis=1)
+    local_rows = np.clip(local_rows, 0, window.shape[0] - 1)
+    local_cols = np.clip(local_cols + pad, 0, window.shape[1] - 1)
+    out[inside] = ndimage.map_coordinates(window, [local_rows, local_cols], order=order,
+                                          mode="nearest", prefilter=False)
+    return out
+
+
+def _block_mean(window: np.ndarray, factor: int) -> np.ndarray:
+    """Average ``factor x factor`` blocks (edge blocks partial), NaN where a block has no data."""
+    ny, nx = window.shape
+    py, px = (-ny) % factor, (-nx) % factor
+    padded = np.pad(window, ((0, py), (0, px)), constant_values=np.nan)
+    blocks = padded.reshape(padded.shape[0] // factor, factor, padded.shape[1] // factor, factor)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN blocks stay NaN
+        return np.nanmean(blocks, axis=(1, 3))
