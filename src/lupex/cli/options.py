@@ -21,21 +21,22 @@ def echo_json(payload: Any) -> None:
     click.echo(json.dumps(payload, indent=2, sort_keys=False, allow_nan=False))
 
 
-def _quiet() -> bool:
+def is_quiet() -> bool:
+    """True when the global -q flag asked for silence."""
     ctx = click.get_current_context(silent=True)
     return bool(ctx and ctx.find_root().obj and ctx.find_root().obj.get("quiet"))
 
 
 def progress(message: str) -> None:
     """Report the start of a stage on stderr (silent with ``-q``)."""
-    if not _quiet():
+    if not is_quiet():
         click.echo(f"lupex: {message}", err=True)
 
 
 @contextlib.contextmanager
 def status(message: str) -> Iterator[None]:
     """Show a spinner with ``message`` on stderr while the block runs (hidden with ``-q``)."""
-    if _quiet():
+    if is_quiet():
         yield
         return
     console = Console(stderr=True)

@@ -11,13 +11,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import xarray as xr  # noqa: E402
-from matplotlib.colors import LightSource  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import xarray as xr
+from matplotlib.colors import LightSource
 
-from lupex.files import atomic_output  # noqa: E402
-from lupex.raster import pixel_size  # noqa: E402
+from lupex.files import atomic_output
+from lupex.raster import pixel_size
 
 __all__ = ["hillshade", "save_quicklook"]
 

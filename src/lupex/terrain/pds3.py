@@ -297,14 +297,17 @@ def _projection(proj: dict[str, Any]) -> tuple[str, float, float]:
     if kind == "POLAR STEREOGRAPHIC":
         if abs(abs(center_lat) - 90.0) > 1e-9:
             raise LupexError(f"polar stereographic label centred at latitude {center_lat}, not a pole")
-        proj4 = f"+proj=stere +lat_0={center_lat:g} +lon_0={center_lon:g} +k=1 +x_0=0 +y_0=0 +R={radius:.10g} +units=m +no_defs"
+        proj4 = (f"+proj=stere +lat_0={center_lat:g} +lon_0={center_lon:g} +k=1 +x_0=0 +y_0=0 "
+                 f"+R={radius:.10g} +units=m +no_defs")
     elif kind in ("SIMPLE CYLINDRICAL", "EQUIRECTANGULAR", "EQUIDISTANT"):
         resolution = _value(proj.get("MAP_RESOLUTION"))
         if isinstance(resolution, int | float) and resolution > 0:
             scale = 2.0 * np.pi * radius / (360.0 * float(resolution))
-        proj4 = f"+proj=eqc +lat_ts=0 +lat_0=0 +lon_0={center_lon:g} +x_0=0 +y_0=0 +R={radius:.10g} +units=m +no_defs"
+        proj4 = (f"+proj=eqc +lat_ts=0 +lat_0=0 +lon_0={center_lon:g} +x_0=0 +y_0=0 "
+                 f"+R={radius:.10g} +units=m +no_defs")
     else:
-        raise LupexError(f"PDS3 map projection {kind!r} is not supported (polar stereographic and simple cylindrical are)")
+        raise LupexError(f"PDS3 map projection {kind!r} is not supported "
+                         "(polar stereographic and simple cylindrical are)")
     return proj4, scale, radius
 
 

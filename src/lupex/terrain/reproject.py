@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 import xarray as xr
-from pyproj import CRS, Transformer
+from pyproj import Transformer
 from pyproj.exceptions import ProjError
 from scipy import ndimage
 

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import integrate
 
-__all__ = ["cumulative_area_fraction", "rock_density", "q_of_k"]
+__all__ = ["cumulative_area_fraction", "q_of_k", "rock_density"]
 
 
 def q_of_k(k: ArrayLike) -> NDArray:

@@ -134,6 +134,12 @@ def slope(dem: xr.DataArray) -> NDArray:
     return slope_aspect(dem)[0]
 
 
+def _window_moment(z: NDArray, weights: NDArray, axis: int) -> NDArray:
+    """Moving mean of ``offset * z`` over a square window: weights along ``axis``, mean across it."""
+    along = ndimage.correlate1d(z, weights, axis=axis, mode="nearest")
+    return ndimage.uniform_filter1d(along, weights.size, axis=1 - axis, mode="nearest")
+
+
 def roughness(dem: xr.DataArray, radius: int = 1) -> NDArray:
     """RMS deviation of heights from the least-squares plane in a square window [m].
 
@@ -158,9 +164,8 @@ def roughness(dem: xr.DataArray, radius: int = 1) -> NDArray:
     u2 = np.mean(offsets**2)
     mean = ndimage.uniform_filter(z, size, mode="nearest")
     mean_sq = ndimage.uniform_filter(z * z, size, mode="nearest")
-    # correlate1d with weights u/size, then average along the other axis: <u z>
-    uz = ndimage.uniform_filter1d(ndimage.correlate1d(z, offsets / size, axis=1, mode="nearest"), size, axis=0, mode="nearest")
-    vz = ndimage.uniform_filter1d(ndimage.correlate1d(z, offsets / size, axis=0, mode="nearest"), size, axis=1, mode="nearest")
+    uz = _window_moment(z, offsets / size, axis=1)
+    vz = _window_moment(z, offsets / size, axis=0)
     var = mean_sq - mean**2 - (uz**2 + vz**2) / u2
     rms = np.sqrt(np.clip(var, 0.0, None))
     if min(z.shape) > 2 * radius:
