@@ -24,10 +24,11 @@ Degradation
     large craters are old; the recent span that holds the ``N_eq`` youngest where it is in
     equilibrium, where the rate is nearly constant). Its degradation state is
     ``s = age / lifetime``, the lifetime being the time to wear down to the equilibrium limit
-    (:func:`visible_lifetime`); it lowers depth/diameter from 0.2 to
-    0.04 as ``0.04 + 0.16 (1 - s)^2`` (fast at first, as diffusion does) and erases the rim, the range of lunar small craters (Fassett & Thomson 2014,
-    JGR Planets 119). Craters are drawn oldest first and each new one resets the terrain
-    inside its rim (full reset at the centre, none at the rim), so young craters cut old.
+    (:func:`visible_lifetime`); it lowers depth/diameter from 0.2 to 0.04 as
+    ``0.04 + 0.16 (1 - s)^2`` (fast at first, as diffusion does) and erases the rim, the
+    range of lunar small craters (Fassett & Thomson 2014, JGR Planets 119). Craters are
+    drawn oldest first and each new one resets the terrain inside its rim (full reset at
+    the centre, none at the rim), so young craters cut old.
 """
 
 from __future__ import annotations
