@@ -111,7 +111,7 @@ class DemFile:
             heights[stored == self.nodata] = np.nan
         if self.scale != 1.0 or self.offset != 0.0:
             heights = heights * self.scale + self.offset
-        transform = self.transform * Affine.translation(cols.start, rows.start)
+        transform = self.transform @ Affine.translation(cols.start, rows.start)
         return grid_array(
             heights.astype(np.float32), transform, self.crs, "height", "m",
             "height above the 1737.4 km lunar sphere",

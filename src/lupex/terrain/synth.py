@@ -39,9 +39,9 @@ class SynthConfig(BaseModel):
         "pre-Nectarian to Nectarian, about 3.9-4.2 Ga (Spudis et al. 2008, GRL 35).",
     )
     equilibrium_fraction: float = Field(
-        0.03, gt=0.0, le=1.0,
+        0.02, gt=0.0, le=1.0,
         description="Equilibrium crater density as a fraction of geometric saturation [-]; lunar "
-        "small craters equilibrate at about 1-5 % (Xiao & Werner 2015). 3 % reproduces the slope "
+        "small craters equilibrate at about 1-5 % (Xiao & Werner 2015). 2 % reproduces the slope "
         "statistics of the LOLA 5 m Shoemaker tile (docs/terrain.md).",
     )
     hurst: float = Field(
