@@ -31,6 +31,7 @@ def test_slopes_use_ground_distance_far_from_the_pole():
     rho = 2 * MOON_RADIUS_M * np.tan(np.radians(5.0))
     dem = _grid(np.zeros((20, 20)), pixel=20.0, left=rho - 200, top=200)
     dx, dy = ground_spacing(dem)
+    np.testing.assert_array_equal(dx, dy)  # conformal map: one scale factor both ways
     assert np.median(20.0 / dx) == pytest.approx(2 / (1 - np.sin(np.radians(-80.0))), rel=1e-5)
     cols = np.arange(20)[None, :].repeat(20, 0)
     s, _ = slope_aspect(_grid(0.1 * cols * 20.0, pixel=20.0, left=rho - 200, top=200))
