@@ -12,13 +12,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from lupex.report.quicklook import hillshade  # noqa: E402
-from lupex.terrain.readers import read_dem  # noqa: E402
-from lupex.terrain.surface import slope  # noqa: E402
-from lupex.terrain.synth import SynthConfig, synthesize  # noqa: E402
+from lupex.report.quicklook import hillshade
+from lupex.terrain.readers import read_dem
+from lupex.terrain.surface import slope
+from lupex.terrain.synth import SynthConfig, synthesize
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGES = ROOT / "docs" / "images"

@@ -17,7 +17,7 @@ from affine import Affine
 from numpy.typing import ArrayLike
 from pyproj import CRS
 
-from lupex.constants import SOUTH_POLAR_STEREOGRAPHIC_CRS
+from lupex.constants import MOON_RADIUS_M, SOUTH_POLAR_STEREOGRAPHIC_CRS
 from lupex.errors import LupexError
 from lupex.files import atomic_output
 from lupex.geo import latlon_to_xy
@@ -25,11 +25,33 @@ from lupex.geo import latlon_to_xy
 __all__ = [
     "centered_polar_transform",
     "grid_array",
+    "is_south_polar",
     "like",
     "pixel_size",
     "polar_crs",
     "write_geotiff",
 ]
+
+
+def is_south_polar(crs: CRS) -> bool:
+    """True for the lunar south polar stereographic map, whatever name its WKT gives it.
+
+    Accepts both PROJ parametrisations (variant A with origin at -90 deg and scale 1, or
+    variant B with standard parallel -90 deg) on the 1737.4 km sphere, without false origin.
+    """
+    operation = crs.coordinate_operation
+    if operation is None or "Polar Stereographic" not in operation.method_name:
+        return False
+    params = {p.name: p.value for p in operation.params}
+    origin_at_pole = params.get("Latitude of natural origin") == -90 and (
+        params.get("Scale factor at natural origin", 1.0) == 1.0
+    )
+    return (
+        (origin_at_pole or params.get("Latitude of standard parallel") == -90)
+        and params.get("False easting", 0.0) == 0.0
+        and params.get("False northing", 0.0) == 0.0
+        and abs(crs.ellipsoid.semi_major_metre - MOON_RADIUS_M) < 1.0
+    )
 
 
 def polar_crs() -> CRS:

@@ -12,8 +12,9 @@ from typing import Any
 import numpy as np
 from pyproj import CRS, Transformer
 
-from lupex.constants import MOON_GEOGRAPHIC_CRS, MOON_RADIUS_M
+from lupex.constants import MOON_GEOGRAPHIC_CRS, MOON_RADIUS_M, SOUTH_POLAR_STEREOGRAPHIC_CRS
 from lupex.errors import LupexError
+from lupex.raster import is_south_polar
 from lupex.terrain.readers import DemFile
 from lupex.terrain.surface import slope
 
@@ -24,7 +25,9 @@ _SLOPE_BIN_DEG = 0.01
 
 
 def crs_label(crs: CRS) -> str:
-    """A short name of a CRS: its authority code where PROJ knows one, else its PROJ string."""
+    """A short name of a CRS: the lunar south polar code, an authority code, or a PROJ string."""
+    if is_south_polar(crs):
+        return SOUTH_POLAR_STEREOGRAPHIC_CRS
     authority = crs.to_authority(min_confidence=90)
     if authority:
         return ":".join(authority)
@@ -46,7 +49,7 @@ def _center_latlon(dem: DemFile) -> tuple[float, float]:
 def _percentile_from_histogram(counts: np.ndarray, q: float) -> float:
     cumulative = np.cumsum(counts)
     index = int(np.searchsorted(cumulative, q / 100.0 * cumulative[-1]))
-    return (index + 0.5) * _SLOPE_BIN_DEG
+    return round((index + 0.5) * _SLOPE_BIN_DEG, 3)
 
 
 def summarize(dem: DemFile, with_slopes: bool = True) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 
 The parser reads the ODL subset that planetary image labels use: ``KEY = VALUE`` lines,
 ``OBJECT``/``END_OBJECT`` nesting, quoted strings over several lines, ``{...}`` and
-``(...)`` sets, ``<unit>`` suffixes, and ``/* comments */`` (PDS Standards Reference,
-v3.8, chapter 12). It is enough for LOLA/Kaguya/LROC DEM labels, not a full ODL grammar.
+``(...)`` sets, ``<unit>`` suffixes, radix integers such as ``16#FF7FFFFB#``, and
+``/* comments */`` (PDS Standards Reference, v3.8, chapter 12). It is enough for
+LOLA/Kaguya/LROC DEM labels, not a full ODL grammar.
 """
 
 from __future__ import annotations
@@ -31,6 +32,13 @@ class Quantity(NamedTuple):
 
 _COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 _UNIT = re.compile(r"^(.*?)\s*<([^>]*)>\s*$", re.DOTALL)
+_BASED = re.compile(r"^([+-]?)(\d+)#([0-9A-Za-z]+)#$")
+_QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
+
+
+class _BasedInteger(int):
+    """An integer written in ODL radix form, ``16#FF7FFFFB#``: in a MISSING_CONSTANT, a bit pattern."""
+
 
 _SAMPLE_TYPES = {
     # (SAMPLE_TYPE, SAMPLE_BITS) -> numpy dtype string
@@ -59,6 +67,13 @@ def _convert(raw: str) -> Any:
     unit = _UNIT.match(raw)
     if unit:
         return Quantity(_convert(unit.group(1)), unit.group(2).strip())
+    based = _BASED.match(raw)
+    if based:
+        try:
+            magnitude = int(based.group(3), int(based.group(2)))
+        except ValueError:
+            return raw
+        return _BasedInteger(-magnitude if based.group(1) == "-" else magnitude)
     for cast in (int, float):
         try:
             return cast(raw)
@@ -120,7 +135,8 @@ def _value_open(value: str) -> bool:
     """True while a value has an unclosed quote or bracket and continues on the next line."""
     if value.count('"') % 2:
         return True
-    return value.count("(") + value.count("{") > value.count(")") + value.count("}")
+    bare = _QUOTED.sub("", value)  # brackets inside quoted text do not open a set
+    return bare.count("(") + bare.count("{") > bare.count(")") + bare.count("}")
 
 
 def parse_label(text: str) -> dict[str, Any]:
@@ -192,13 +208,23 @@ def _find_image_object(label: dict[str, Any]) -> dict[str, Any]:
     raise LupexError("PDS3 label has no IMAGE object; only image products are supported")
 
 
-def _find_pointer(label: dict[str, Any]) -> Any:
+def _find_pointer(label: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The ``^IMAGE`` pointer and the object that holds it (and its RECORD_BYTES)."""
     if "^IMAGE" in label:
-        return label["^IMAGE"]
+        return label["^IMAGE"], label
     for value in label.values():
         if isinstance(value, dict) and "^IMAGE" in value:
-            return value["^IMAGE"]
+            return value["^IMAGE"], value
     raise LupexError("PDS3 label has no ^IMAGE pointer")
+
+
+def _missing_value(entry: Any, dtype: str) -> float | None:
+    """The stored value that marks missing data; a radix constant is the sample's bit pattern."""
+    value = _value(entry)
+    if isinstance(value, _BasedInteger) and 0 <= value < 1 << (8 * np.dtype(dtype).itemsize):
+        kind = np.dtype(dtype).newbyteorder("=")
+        return float(np.array(int(value), dtype=f"u{kind.itemsize}").view(kind))
+    return float(value) if isinstance(value, int | float) else None
 
 
 @dataclass(frozen=True)
@@ -294,6 +320,8 @@ def _projection(proj: dict[str, Any]) -> tuple[str, float, float]:
     center_lat = float(_value(proj.get("CENTER_LATITUDE", 0.0)))
     center_lon = float(_value(proj.get("CENTER_LONGITUDE", 0.0)))
     scale = float(_value(proj["MAP_SCALE"]))
+    if isinstance(proj["MAP_SCALE"], Quantity) and proj["MAP_SCALE"].unit.upper().startswith("KM"):
+        scale *= 1000.0  # some labels give <KM/PIXEL>
     if kind == "POLAR STEREOGRAPHIC":
         if abs(abs(center_lat) - 90.0) > 1e-9:
             raise LupexError(f"polar stereographic label centred at latitude {center_lat}, not a pole")
@@ -303,7 +331,7 @@ def _projection(proj: dict[str, Any]) -> tuple[str, float, float]:
         resolution = _value(proj.get("MAP_RESOLUTION"))
         if isinstance(resolution, int | float) and resolution > 0:
             scale = 2.0 * np.pi * radius / (360.0 * float(resolution))
-        proj4 = (f"+proj=eqc +lat_ts=0 +lat_0=0 +lon_0={center_lon:g} +x_0=0 +y_0=0 "
+        proj4 = (f"+proj=eqc +lat_ts={center_lat:g} +lat_0=0 +lon_0={center_lon:g} +x_0=0 +y_0=0 "
                  f"+R={radius:.10g} +units=m +no_defs")
     else:
         raise LupexError(f"PDS3 map projection {kind!r} is not supported "
@@ -345,10 +373,10 @@ def image_geometry(label: dict[str, Any], label_path: Path) -> Pds3Image:
     dtype = _SAMPLE_TYPES.get((sample_type, bits))
     if dtype is None:
         raise LupexError(f"unsupported PDS3 sample type {sample_type} with {bits} bits")
-    record_bytes = int(_value(label.get("RECORD_BYTES", 1)))
-    image_path, byte_offset = _resolve_pointer(_find_pointer(label), label_path, record_bytes)
+    pointer, holder = _find_pointer(label)
+    record_bytes = int(_value(holder.get("RECORD_BYTES", label.get("RECORD_BYTES", 1))))
+    image_path, byte_offset = _resolve_pointer(pointer, label_path, record_bytes)
     proj4, scale, radius = _projection(proj)
-    missing = image.get("MISSING_CONSTANT", image.get("NULL"))
     x_left = (-0.5 - sample_offset) * scale
     y_top = (line_offset + 0.5) * scale
     return Pds3Image(
@@ -359,7 +387,7 @@ def image_geometry(label: dict[str, Any], label_path: Path) -> Pds3Image:
         dtype=dtype,
         scaling_factor=float(_value(image.get("SCALING_FACTOR", 1.0))),
         offset=float(_value(image.get("OFFSET", 0.0))),
-        missing=float(_value(missing)) if isinstance(_value(missing), int | float) else None,
+        missing=_missing_value(image.get("MISSING_CONSTANT", image.get("NULL")), dtype),
         proj4=proj4,
         transform=(scale, 0.0, x_left, 0.0, -scale, y_top),
         radius_m=radius,

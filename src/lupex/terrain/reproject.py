@@ -120,12 +120,12 @@ def _sample(dem: DemFile, rows: np.ndarray, cols: np.ndarray, factor: int, order
         return out
     rows_in = np.clip(rows[inside], 0, dem.height - 1)
     cols_in = cols[inside] if wraps else np.clip(cols[inside], 0, dem.width - 1)
-    r0 = max(int(np.floor(rows_in.min())) - factor, 0)
+    r0 = _window_start(rows_in.min(), factor)
     r1 = min(int(np.ceil(rows_in.max())) + factor + 1, dem.height)
     if wraps:
         c0, c1 = 0, dem.width
     else:
-        c0 = max(int(np.floor(cols_in.min())) - factor, 0)
+        c0 = _window_start(cols_in.min(), factor)
         c1 = min(int(np.ceil(cols_in.max())) + factor + 1, dem.width)
     window = dem.read((slice(r0, r1), slice(c0, c1))).values.astype(np.float64)
     local_rows, local_cols = rows_in - r0, cols_in - c0
@@ -141,6 +141,19 @@ def _sample(dem: DemFile, rows: np.ndarray, cols: np.ndarray, factor: int, order
     out[inside] = ndimage.map_coordinates(window, [local_rows, local_cols], order=order,
                                           mode="nearest", prefilter=False)
     return out
+
+
+def _window_start(first: float, factor: int) -> int:
+    """First source row (or column) to read: a block of margin before ``first``, on its block lattice.
+
+    With ``factor > 1`` the window is averaged in ``factor x factor`` blocks; starting it so
+    that a block is centred on the first target pixel (at source position ``first`` [pixels])
+    makes a target grid aligned with the source average exactly its own footprint.
+    """
+    if factor == 1:
+        return max(int(np.floor(first)) - 1, 0)
+    start = int(np.floor(first - (factor - 1) / 2.0 + 0.5)) - factor
+    return start % factor if start < 0 else start
 
 
 def _block_mean(window: np.ndarray, factor: int) -> np.ndarray:

@@ -16,29 +16,9 @@ from scipy import ndimage
 
 from lupex.constants import MOON_RADIUS_M
 from lupex.errors import LupexError
-from lupex.raster import pixel_size
+from lupex.raster import is_south_polar, pixel_size
 
 __all__ = ["ground_spacing", "horn_gradient", "roughness", "slope", "slope_aspect"]
-
-_COARSE_NODES = 33
-
-
-def _is_south_polar(crs: CRS) -> bool:
-    """True for the polar stereographic map of the lunar sphere, whatever its WKT names."""
-    operation = crs.coordinate_operation
-    if operation is None or "Polar Stereographic" not in operation.method_name:
-        return False
-    params = {p.name: p.value for p in operation.params}
-    origin_at_pole = params.get("Latitude of natural origin") == -90 and (
-        params.get("Scale factor at natural origin", 1.0) == 1.0
-    )
-    return (
-        (origin_at_pole or params.get("Latitude of standard parallel") == -90)
-        and params.get("False easting", 0.0) == 0.0
-        and params.get("False northing", 0.0) == 0.0
-        and abs(crs.ellipsoid.semi_major_metre - MOON_RADIUS_M) < 1.0
-    )
-
 
 def ground_spacing(grid: xr.DataArray) -> tuple[NDArray, NDArray]:
     """True ground distance between pixel centres along x and along y, per pixel [m].
@@ -59,29 +39,25 @@ def ground_spacing(grid: xr.DataArray) -> tuple[NDArray, NDArray]:
     size = pixel_size(grid)
     x = grid["x"].values
     y = grid["y"].values
-    if _is_south_polar(crs):
+    if is_south_polar(crs):
         k = 1.0 + (x[None, :] ** 2 + y[:, None] ** 2) / (4.0 * MOON_RADIUS_M**2)
         return size / k, size / k
     return _spacing_from_factors(crs, x, y, size)
 
 
 def _spacing_from_factors(crs: CRS, x: NDArray, y: NDArray, size: float) -> tuple[NDArray, NDArray]:
-    """Scale factors from PROJ on a coarse lattice, interpolated bilinearly to every pixel.
+    """Ground spacing from PROJ's scale factors at the pixel centres.
 
     Treats the grid axes as parallels (x) and meridians (y), exact for cylindrical and for
-    conformal projections.
+    conformal projections. Cylindrical maps need one factor per row; other maps one per pixel.
     """
-    xs = np.linspace(x[0], x[-1], min(_COARSE_NODES, x.size))
-    ys = np.linspace(y[0], y[-1], min(_COARSE_NODES, y.size))
-    xx, yy = np.meshgrid(xs, ys)
+    method = crs.coordinate_operation.method_name if crs.coordinate_operation else ""
+    columns = x[x.size // 2: x.size // 2 + 1] if ("Cylindrical" in method or "Mercator" in method) else x
+    xx, yy = np.meshgrid(columns, y)
     proj = Proj(crs)
     lon, lat = proj(xx, yy, inverse=True)
-    lat = np.clip(lat, -89.999, 89.999)
-    factors = proj.get_factors(lon, lat)
-    zoom = (y.size / ys.size, x.size / xs.size)
-    sx = ndimage.zoom(np.asarray(factors.parallel_scale), zoom, order=1, mode="nearest")
-    sy = ndimage.zoom(np.asarray(factors.meridional_scale), zoom, order=1, mode="nearest")
-    return size / sx[: y.size, : x.size], size / sy[: y.size, : x.size]
+    factors = proj.get_factors(lon, np.clip(lat, -89.999, 89.999))
+    return size / np.asarray(factors.parallel_scale), size / np.asarray(factors.meridional_scale)
 
 
 def horn_gradient(height: NDArray, dx: NDArray | float, dy: NDArray | float) -> tuple[NDArray, NDArray]:
