@@ -4,7 +4,10 @@ Target pixel centres are carried into the source CRS with PROJ (pyproj), the sou
 they need is read (and nothing more, so a 1.8 GB product costs only its window), averaged
 down when the target pixels are much larger than the source's, and sampled bilinearly
 (scipy.ndimage.map_coordinates). Global cylindrical products wrap around in longitude.
-Nodata propagates: a target pixel that touches missing source data is missing.
+Nodata propagates through the interpolation: a target pixel whose four source neighbours
+are not all valid is missing. When averaging down, a block's mean uses its valid pixels.
+Target pixels within half a source pixel beyond the source's first or last row (for a global
+product, the poles) take the nearest row's value.
 """
 
 from __future__ import annotations
