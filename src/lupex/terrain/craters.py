@@ -41,6 +41,8 @@ from numpy.typing import NDArray
 
 __all__ = [
     "CraterSet",
+    "crater_shape",
+    "ejecta_rock_cover",
     "equilibrium_density",
     "neukum_production",
     "render_craters",
@@ -306,6 +308,25 @@ def _render(height, rocks, x0, y0, pixel, cx, cy, radius, depth, rim, floor, pea
                         rocks[r, c] = k
 
 
+def ejecta_rock_cover(craters: CraterSet, blocky_min_diameter_m: float, fresh_ejecta_rock_k: float) -> NDArray:
+    """Rock area fraction on each crater's rim [-]: blocky craters only, fading as ``(1 - s)^3``.
+
+    Parameters
+    ----------
+    craters : CraterSet
+        The craters.
+    blocky_min_diameter_m : float
+        Craters at least this large excavate bedrock and throw out boulders [m].
+    fresh_ejecta_rock_k : float
+        Rock area fraction on the rim of a fresh blocky crater [-].
+    """
+    return np.where(
+        craters.diameter >= blocky_min_diameter_m,
+        fresh_ejecta_rock_k * (1.0 - craters.degradation) ** 3,
+        0.0,
+    )
+
+
 def render_craters(
     height: NDArray,
     rocks: NDArray,
@@ -336,11 +357,7 @@ def render_craters(
         ``(1 - s)^3`` with the degradation state ``s``.
     """
     depth, rim, floor, peak = crater_shape(craters.diameter, craters.degradation)
-    rock_k = np.where(
-        craters.diameter >= blocky_min_diameter_m,
-        fresh_ejecta_rock_k * (1.0 - craters.degradation) ** 3,
-        0.0,
-    )
+    rock_k = ejecta_rock_cover(craters, blocky_min_diameter_m, fresh_ejecta_rock_k)
     x0 = origin[0] + 0.5 * pixel_m
     y0 = origin[1] - 0.5 * pixel_m
     _render(height, rocks, x0, y0, pixel_m, craters.x, craters.y, craters.diameter / 2.0,
