@@ -1,0 +1,1 @@
+"""The lunar sky: ephemeris, horizons, illumination, Earth visibility."""
