@@ -1,0 +1,190 @@
+"""Horizon cubes on disk: chunked, quantised NetCDF written azimuth-chunk by chunk, resumable.
+
+A 2000 x 2000 x 360 cube is 5.8 GB as float32, so cubes are stored as int16 with a scale
+of 0.005 deg (quantisation error <= 0.0025 deg) in NetCDF-4 chunks of a few azimuths, and
+are never needed whole in memory: they are written a chunk of azimuths at a time and read
+back lazily. The file carries a fingerprint of the DEM, the observer height and the far
+field, so a cube is never used with the wrong terrain, and an interrupted run resumes from
+its last finished chunk (the ``.part`` file records which azimuths are done).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import netCDF4
+import numpy as np
+import xarray as xr
+from numpy.typing import NDArray
+
+from lupex.errors import LupexError
+from lupex.files import check_writable
+
+__all__ = ["HORIZON_SCALE_DEG", "dem_fingerprint", "open_horizon", "write_horizon"]
+
+HORIZON_SCALE_DEG = 0.005
+"""Quantisation step of stored horizon angles [deg]."""
+
+_FILL = np.int16(-32768)
+_FORMAT_VERSION = 1
+
+
+def dem_fingerprint(dem: xr.DataArray) -> str:
+    """A short hash of a DEM's heights, grid and CRS: the identity a horizon cube belongs to."""
+    digest = hashlib.sha256()
+    digest.update(np.ascontiguousarray(dem.values, dtype=np.float32).tobytes())
+    digest.update(repr(tuple(dem.rio.transform())[:6]).encode())
+    digest.update(str(dem.rio.crs.to_wkt()).encode())
+    return digest.hexdigest()[:24]
+
+
+def _identity(dem: xr.DataArray, azimuths: NDArray, observer_height_m: float, far_field: str) -> dict:
+    return {
+        "lupex_horizon_format": _FORMAT_VERSION,
+        "dem_fingerprint": dem_fingerprint(dem),
+        "n_azimuths": int(azimuths.size),
+        "observer_height_m": float(observer_height_m),
+        "far_field": far_field,
+    }
+
+
+def _create(path: Path, dem: xr.DataArray, azimuths: NDArray, identity: dict, chunk_azimuths: int) -> None:
+    ny, nx = dem.shape
+    with netCDF4.Dataset(path, "w", format="NETCDF4") as nc:
+        nc.createDimension("azimuth", azimuths.size)
+        nc.createDimension("y", ny)
+        nc.createDimension("x", nx)
+        for name, values, attrs in (
+            ("azimuth", azimuths, {"units": "degree", "long_name": "grid azimuth, clockwise from grid north (+y)"}),
+            ("y", dem["y"].values, {"units": "m", "standard_name": "projection_y_coordinate"}),
+            ("x", dem["x"].values, {"units": "m", "standard_name": "projection_x_coordinate"}),
+        ):
+            var = nc.createVariable(name, "f8", (name,))
+            var[:] = values
+            var.setncatts(attrs)
+        crs = nc.createVariable("spatial_ref", "i4")
+        crs.setncatts({"crs_wkt": dem.rio.crs.to_wkt(), "spatial_ref": dem.rio.crs.to_wkt(),
+                       "GeoTransform": " ".join(str(v) for v in dem.rio.transform().to_gdal())})
+        horizon = nc.createVariable(
+            "horizon_deg", "i2", ("azimuth", "y", "x"), zlib=True, complevel=1, fill_value=_FILL,
+            chunksizes=(min(chunk_azimuths, azimuths.size), min(ny, 512), min(nx, 512)),
+        )
+        horizon.setncatts({"scale_factor": HORIZON_SCALE_DEG, "add_offset": 0.0, "units": "degree",
+                           "long_name": "elevation angle of the terrain horizon", "grid_mapping": "spatial_ref"})
+        done = nc.createVariable("azimuth_done", "u1", ("azimuth",))
+        done[:] = 0
+        nc.setncatts(identity)
+
+
+def _resumable(path: Path, identity: dict) -> bool:
+    """Whether a ``.part`` file was started for exactly this DEM and these settings."""
+    try:
+        with netCDF4.Dataset(path) as nc:
+            return all(nc.getncattr(key) == value for key, value in identity.items())
+    except (OSError, AttributeError):
+        return False
+
+
+def write_horizon(
+    path: str | os.PathLike,
+    dem: xr.DataArray,
+    azimuths_deg: NDArray,
+    compute: Callable[[NDArray], NDArray],
+    observer_height_m: float = 0.0,
+    far_field: str = "",
+    chunk_azimuths: int = 8,
+    overwrite: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Compute a horizon cube chunk by chunk of azimuths into a NetCDF file, resumably.
+
+    Parameters
+    ----------
+    path : path-like
+        Output ``.nc`` file. While running, the work lives in ``path + ".part"``; rerunning
+        after an interruption continues from the azimuth chunks already done.
+    dem : xarray.DataArray
+        The DEM the horizons belong to (its fingerprint is stored).
+    azimuths_deg : ndarray
+        Grid azimuths [deg], clockwise from grid north.
+    compute : callable
+        ``compute(azimuths_deg) -> ndarray (len(azimuths), ny, nx)`` of horizon angles [deg].
+    observer_height_m : float
+        Observer height above the ground [m] (stored, and checked on resume).
+    far_field : str
+        Description of the far-field DEM, or "" (stored, and checked on resume).
+    chunk_azimuths : int
+        Azimuths computed and written at a time.
+    overwrite : bool
+        Whether an existing output may be replaced.
+    progress : callable, optional
+        ``progress(azimuths_done, azimuths_total)`` after each chunk.
+    """
+    final = check_writable(path, overwrite)
+    part = final.with_name(final.name + ".part")
+    azimuths = np.asarray(azimuths_deg, dtype=float)
+    identity = _identity(dem, azimuths, observer_height_m, far_field)
+    if not _resumable(part, identity):
+        part.unlink(missing_ok=True)
+        _create(part, dem, azimuths, identity, chunk_azimuths)
+    with netCDF4.Dataset(part, "a") as nc:
+        done = nc["azimuth_done"][:].astype(bool)
+        horizon = nc["horizon_deg"]
+        for start in range(0, azimuths.size, chunk_azimuths):
+            stop = min(start + chunk_azimuths, azimuths.size)
+            if not done[start:stop].all():
+                horizon[start:stop] = np.asarray(compute(azimuths[start:stop]), dtype=np.float32)
+                nc["azimuth_done"][start:stop] = 1
+                nc.sync()
+            if progress is not None:
+                progress(stop, azimuths.size)
+    os.replace(part, final)
+    return final
+
+
+def open_horizon(path: str | os.PathLike, dem: xr.DataArray | None = None) -> xr.DataArray:
+    """Open a horizon cube lazily as float32 degrees, checking it belongs to ``dem``.
+
+    Parameters
+    ----------
+    path : path-like
+        A file written by :func:`write_horizon` (or any NetCDF with ``horizon_deg`` on
+        dims ``azimuth, y, x``).
+    dem : xarray.DataArray, optional
+        The DEM it must match: same grid, and the same fingerprint when the file has one.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``horizon_deg`` with dims (azimuth, y, x), lazily loaded [deg].
+    """
+    path = Path(path)
+    if not path.exists():
+        raise LupexError(f"horizon file {path} does not exist")
+    try:
+        dataset = xr.open_dataset(path, engine="netcdf4", mask_and_scale=True)
+    except (OSError, ValueError) as exc:
+        raise LupexError(f"{path} is not a readable NetCDF horizon file: {exc}") from None
+    if "horizon_deg" not in dataset or dataset["horizon_deg"].dims != ("azimuth", "y", "x"):
+        raise LupexError(f"{path} has no horizon_deg variable with dims (azimuth, y, x)")
+    horizon = dataset["horizon_deg"]
+    if horizon.sizes["azimuth"] < 8:
+        raise LupexError(f"{path} has {horizon.sizes['azimuth']} azimuths; at least 8 are needed")
+    if dem is not None:
+        _check_matches(horizon, dataset.attrs, dem, path)
+    return horizon
+
+
+def _check_matches(horizon: xr.DataArray, attrs: dict, dem: xr.DataArray, path: Path) -> None:
+    same_grid = horizon.sizes["y"] == dem.sizes["y"] and horizon.sizes["x"] == dem.sizes["x"] and (
+        np.allclose(horizon["x"].values, dem["x"].values) and np.allclose(horizon["y"].values, dem["y"].values))
+    if not same_grid:
+        raise LupexError(f"horizon file {path.name} was computed on another grid than this DEM; "
+                         "recompute it with 'lupex horizon'")
+    stored = attrs.get("dem_fingerprint")
+    if stored is not None and stored != dem_fingerprint(dem):
+        raise LupexError(f"horizon file {path.name} was computed from other heights than this DEM; "
+                         "recompute it with 'lupex horizon'")
