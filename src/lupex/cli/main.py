@@ -15,6 +15,7 @@ from lupex import __version__
 from lupex.cli import data as data_cli
 from lupex.cli import geo as geo_cli
 from lupex.cli import mission as mission_cli
+from lupex.cli import sky as sky_cli
 from lupex.cli import terrain as terrain_cli
 from lupex.errors import LupexError
 
@@ -38,6 +39,7 @@ cli.add_command(terrain_cli.terrain)
 cli.add_command(geo_cli.geo)
 cli.add_command(data_cli.data)
 cli.add_command(mission_cli.mission)
+cli.add_command(sky_cli.sky)
 
 
 def _fail(message: str) -> int:
