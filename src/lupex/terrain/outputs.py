@@ -6,23 +6,18 @@ from pathlib import Path
 
 import xarray as xr
 
-from lupex.errors import LupexError
-from lupex.files import check_writable
-from lupex.raster import write_geotiff
-from lupex.report.quicklook import save_quicklook
+from lupex.report.layers import LayerStyle, prepare_folder, write_layer_files
 from lupex.terrain.derive import HazardConfig, derive_layers
 
-__all__ = ["LAYER_FILES", "rocks_path_for", "write_layers"]
+__all__ = ["LAYER_STYLES", "rocks_path_for", "write_layers"]
 
-LAYER_FILES = ("slope", "roughness", "hazard", "traversable")
-"""Derived layers, each written as NAME.tif and NAME.png."""
-
-_QUICKLOOK_STYLE = {
-    "slope": ("magma", "slope [deg]"),
-    "roughness": ("viridis", "RMS deviation from local plane [m]"),
-    "hazard": ("inferno", "rocks >= obstacle size per 100 m^2"),
-    "traversable": ("RdYlGn", "1 = traversable"),
+LAYER_STYLES = {
+    "slope": LayerStyle("magma", "slope [deg]"),
+    "roughness": LayerStyle("viridis", "RMS deviation from local plane [m]"),
+    "hazard": LayerStyle("inferno", "rocks >= obstacle size per 100 m^2"),
+    "traversable": LayerStyle("RdYlGn", "1 = traversable", 0, 1),
 }
+"""Derived layers, each written as NAME.tif and NAME.png, and how their quicklooks look."""
 
 
 def rocks_path_for(dem_path: Path) -> Path:
@@ -56,17 +51,9 @@ def write_layers(dem: xr.DataArray, rocks: xr.DataArray | None, config: HazardCo
     paths : list of Path
         The files written.
     """
-    if out_dir.exists() and not out_dir.is_dir():
-        raise LupexError(f"{out_dir} exists and is not a folder")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [out_dir / f"{name}.{ext}" for name in LAYER_FILES for ext in ("tif", "png")]
-    for path in paths:
-        check_writable(path, overwrite)
+    prepare_folder(out_dir, list(LAYER_STYLES), overwrite)
     layers = derive_layers(dem, rocks, config)
-    for name in LAYER_FILES:
-        write_geotiff(layers[name], out_dir / f"{name}.tif", overwrite)
-        cmap, label = _QUICKLOOK_STYLE[name]
-        limits = {"vmin": 0, "vmax": 1} if name == "traversable" else {}
-        save_quicklook(layers[name], out_dir / f"{name}.png", layers[name].attrs["long_name"], cmap,
-                       label, relief=dem, overwrite=overwrite, **limits)
+    paths = []
+    for name, style in LAYER_STYLES.items():
+        paths += write_layer_files(layers[name], style, out_dir, dem, overwrite)
     return layers, paths
