@@ -14,6 +14,8 @@ import click
 from lupex import __version__
 from lupex.cli import data as data_cli
 from lupex.cli import geo as geo_cli
+from lupex.cli import horizon as horizon_cli
+from lupex.cli import illuminate as illuminate_cli
 from lupex.cli import mission as mission_cli
 from lupex.cli import sky as sky_cli
 from lupex.cli import terrain as terrain_cli
@@ -40,6 +42,8 @@ cli.add_command(geo_cli.geo)
 cli.add_command(data_cli.data)
 cli.add_command(mission_cli.mission)
 cli.add_command(sky_cli.sky)
+cli.add_command(horizon_cli.horizon)
+cli.add_command(illuminate_cli.illuminate)
 
 
 def _fail(message: str) -> int:

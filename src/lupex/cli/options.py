@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 overwrite_option = click.option(
     "--overwrite", is_flag=True, help="Replace existing output files instead of refusing."
@@ -43,3 +44,19 @@ def status(message: str) -> Iterator[None]:
     with console.status(message):
         yield
     console.print(f"[green]done[/green] {message}")
+
+
+@contextlib.contextmanager
+def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr; yields ``update(done, total)``.
+
+    Silent with ``-q`` and when stderr is not a terminal (logs and tests stay clean).
+    """
+    console = Console(stderr=True)
+    if is_quiet() or not console.is_terminal:
+        yield lambda done, total: None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task(description, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)

@@ -1,0 +1,54 @@
+"""``lupex illuminate``: Sun and Earth visibility maps of a DEM over a period."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from lupex.cli.options import overwrite_option, progress, progress_bar
+from lupex.config import build
+from lupex.report.layers import prepare_folder, write_layer_files
+from lupex.sky.horizon_map import check_request, compute_horizon_file
+from lupex.sky.horizon_store import open_horizon
+from lupex.sky.maps import MAP_STYLES, IlluminationConfig, illumination_maps
+from lupex.sky.tracks import epochs, parse_step_hours
+from lupex.terrain.readers import read_dem
+
+
+@click.command()
+@click.argument("dem_path", metavar="DEM", type=click.Path())
+@click.option("--start", required=True, help="First epoch, ISO 8601 UTC.")
+@click.option("--end", required=True, help="Last epoch, ISO 8601 UTC.")
+@click.option("--step", default="1h", show_default=True, help="Time step: 30min, 1h, 6h, 1d ...")
+@click.option("--horizon", "horizon_file", type=click.Path(dir_okay=False),
+              help="Horizon cube from 'lupex horizon' (computed into OUT/horizon.nc when absent).")
+@click.option("--azimuths", type=int, default=360, show_default=True, help="Azimuths when computing horizons.")
+@click.option("--observer-height", type=float, default=0.0, show_default=True, help="Eye height above ground [m].")
+@click.option("--earth-mask", type=float, default=0.0, show_default=True,
+              help="Clearance the Earth needs above the terrain for a link [deg].")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output folder.")
+@overwrite_option
+def illuminate(dem_path, start, end, step, horizon_file, azimuths, observer_height, earth_mask, out_dir,
+               overwrite) -> None:
+    """Mean Sun, PSR, longest darkness, Earth visibility and blackout maps (GeoTIFF + PNG)."""
+    config = build(IlluminationConfig, {"start": start, "end": end, "step_h": parse_step_hours(step),
+                                        "observer_height_m": observer_height, "earth_mask_deg": earth_mask})
+    epochs(config.start, config.end, config.step_h)  # a bad period fails before any work
+    dem = read_dem(dem_path)
+    if not horizon_file:
+        check_request(dem, azimuths, observer_height)
+    out = Path(out_dir)
+    prepare_folder(out, list(MAP_STYLES), overwrite)
+    if horizon_file:
+        horizon = open_horizon(horizon_file, dem)
+    else:
+        cube = out / "horizon.nc"
+        if not cube.exists():
+            with progress_bar("horizons (azimuths)") as update:
+                compute_horizon_file(dem, cube, azimuths, observer_height, progress=update)
+        horizon = open_horizon(cube, dem)
+    maps = illumination_maps(dem, horizon, config, step=progress)
+    for name, style in MAP_STYLES.items():
+        for path in write_layer_files(maps[name], style, out, dem, overwrite):
+            click.echo(str(path))
