@@ -11,6 +11,7 @@ from lupex.sky.illumination import (
     longest_darkness_hours,
     mean_visibility,
     never_visible,
+    visibility_per_epoch,
 )
 
 N_AZ = 72
@@ -34,26 +35,6 @@ def _horizons(ny=6, nx=7, seed=1):
     return (base + np.roll(base, 1, 0) + np.roll(base, -1, 0)) / 3
 
 
-def _brute_force_visibility(horizon, x, y, track, centre_only=False, mask=0.0):
-    """Per epoch, per pixel: horizon interpolated at the body's azimuth, tilt applied exactly."""
-    n_az = horizon.shape[0]
-    position = track.azimuth_deg / (360.0 / n_az)
-    lower = np.floor(position).astype(int) % n_az
-    w = position - np.floor(position)
-    upper = (lower + 1) % n_az
-    to_deg = np.degrees(1 / MOON_RADIUS_M)
-    dx = x[None, None, :] - track.reference_xy[0]
-    dy = y[None, :, None] - track.reference_xy[1]
-    az_lo = np.radians(lower * 360.0 / n_az)[:, None, None]
-    az_hi = np.radians(upper * 360.0 / n_az)[:, None, None]
-    h = (1 - w)[:, None, None] * (horizon[lower] - (dx * np.sin(az_lo) + dy * np.cos(az_lo)) * to_deg) + w[
-        :, None, None] * (horizon[upper] - (dx * np.sin(az_hi) + dy * np.cos(az_hi)) * to_deg)
-    delta = track.elevation_deg[:, None, None] - mask - h
-    if centre_only:
-        return (delta > 0).astype(float)
-    return disk_visible_fraction(delta, track.radius_deg[:, None, None])
-
-
 def test_disk_fraction_closed_form():
     assert disk_visible_fraction(0.0, 0.27) == pytest.approx(0.5)
     assert disk_visible_fraction(0.27, 0.27) == pytest.approx(1.0)
@@ -71,13 +52,13 @@ def test_mean_visibility_equals_brute_force(centre_only, mask):
     y = np.linspace(7_000, -7_000, horizon.shape[1])
     table = build_table(track, N_AZ, centre_only=centre_only, mask_deg=mask)
     fast = mean_visibility(horizon, x, y, track, table)
-    # The table splits each epoch linearly between azimuths, the brute force interpolates the
+    # The table splits each epoch linearly between azimuths, the direct evaluation interpolates the
     # horizon instead: equal for a horizon flat in azimuth, within 1e-2 for this rough one.
-    exact = _brute_force_visibility(horizon, x, y, track, centre_only, mask).mean(axis=0)
+    exact = visibility_per_epoch(horizon, x, y, track, centre_only, mask).mean(axis=0)
     np.testing.assert_allclose(fast, exact, atol=1.5e-2)
     flat = np.repeat(horizon[:1], N_AZ, axis=0)
     np.testing.assert_allclose(mean_visibility(flat, x, y, track, table),
-                               _brute_force_visibility(flat, x, y, track, centre_only, mask).mean(axis=0),
+                               visibility_per_epoch(flat, x, y, track, centre_only, mask).mean(axis=0),
                                atol=2e-3)
 
 
@@ -88,7 +69,7 @@ def test_never_visible_is_conservative_and_tight():
     y = np.linspace(5_000, -5_000, 10)
     table = build_table(track, N_AZ)
     psr = never_visible(horizon, x, y, track, table)
-    ever_lit = (_brute_force_visibility(horizon, x, y, track) > 0).any(axis=0)
+    ever_lit = (visibility_per_epoch(horizon, x, y, track) > 0).any(axis=0)
     assert not (psr & ever_lit).any()          # never calls a lit pixel dark
     assert psr.any() and (~psr).any()
     # Tight: a horizon just above the highest disk top (plus tilt) darkens every pixel; just
@@ -107,7 +88,7 @@ def test_longest_darkness_equals_brute_force_runs():
     horizon = _horizons(ny=5, nx=5, seed=7) + 0.8
     x = np.linspace(-2_000, 2_000, 5)
     y = np.linspace(2_000, -2_000, 5)
-    hidden = _brute_force_visibility(horizon, x, y, track) <= 0
+    hidden = visibility_per_epoch(horizon, x, y, track) <= 0
     expected = np.zeros(hidden.shape[1:])
     for i in range(5):
         for j in range(5):

@@ -39,6 +39,7 @@ __all__ = [
     "longest_darkness_hours",
     "mean_visibility",
     "never_visible",
+    "visibility_per_epoch",
 ]
 
 _TABLE_STEP_DEG = 0.002
@@ -356,3 +357,44 @@ def longest_darkness_hours(horizon, x: NDArray, y: NDArray, track: BodyTrack, ce
     for r0, r1, block in _pixel_major_blocks(horizon):
         _darkness_kernel(block, dx, dy[r0:r1], cx, cy, lower, upper_weight, top, out[r0:r1])
     return out * track.step_h
+
+
+def visibility_per_epoch(horizon: NDArray, x: NDArray, y: NDArray, track: BodyTrack, centre_only: bool = False,
+                         mask_deg: float = 0.0) -> NDArray:
+    """Visibility at every epoch and pixel, evaluated directly: the reference for the tables.
+
+    The horizon is interpolated linearly at the body's azimuth and lowered by each pixel's
+    tilt. Memory grows as epochs x pixels: meant for tests, benchmarks and small areas.
+
+    Parameters
+    ----------
+    horizon : ndarray, shape (A, ny, nx)
+        Horizon angles [deg].
+    x, y : ndarray
+        Pixel-centre map coordinates [m].
+    track : BodyTrack
+        The body's track.
+    centre_only : bool
+        1 when the centre clears horizon plus mask, else 0, instead of the visible disk fraction.
+    mask_deg : float
+        Extra clearance required above the horizon [deg].
+
+    Returns
+    -------
+    ndarray, shape (epochs, ny, nx)
+        Visible fraction [-].
+    """
+    n_az = horizon.shape[0]
+    lower, w = _azimuth_split(track.azimuth_deg, n_az)
+    upper = (lower + 1) % n_az
+    dx, dy, cx, cy = _tilt_terms(x, y, track.reference_xy, n_az)
+    dx, dy = dx[None, None, :], dy[None, :, None]
+
+    def lowered(a):
+        return horizon[a] - (dx * cx[a][:, None, None] + dy * cy[a][:, None, None])
+
+    h = (1 - w)[:, None, None] * lowered(lower) + w[:, None, None] * lowered(upper)
+    delta = np.asarray(track.elevation_deg, dtype=float)[:, None, None] - mask_deg - h
+    if centre_only:
+        return (delta > 0).astype(float)
+    return disk_visible_fraction(delta, np.asarray(track.radius_deg, dtype=float)[:, None, None])
