@@ -90,3 +90,26 @@ def test_geographic_dem_is_refused(cli, tmp_path):
 def test_sky_json_is_still_reachable(cli):
     payload = json.loads(cli("sky", "--lat", -89.5, "--lon", 0, "--time", "2030-01-01T00:00Z", "--json").out)
     assert set(payload) == {"sun", "earth"}
+
+
+def test_timeseries_csv(cli, site, tmp_path):
+    cube = tmp_path / "h.nc"
+    assert cli("-q", "horizon", site, "--azimuths", 36, "--out", cube).code == 0
+    dem = read_dem(site)
+    from lupex.geo import xy_to_latlon
+
+    lat, lon = xy_to_latlon(float(dem.x[10]), float(dem.y[20]))
+    out = tmp_path / "series.csv"
+    result = cli("timeseries", site, "--horizon", cube, "--at", f"{float(lat)},{float(lon)}", "--at",
+                 f"{float(lat)},{float(lon)}", "--start", "2030-01-01", "--end", "2030-01-03", "--step", "6h",
+                 "--out", out)
+    assert result.code == 0, result.err
+    import pandas as pd
+
+    table = pd.read_csv(out)
+    assert len(table) == 2 * 9
+    assert {"time", "sun_fraction", "earth_visible", "sun_elevation_deg"} <= set(table.columns)
+    assert table["sun_fraction"].between(0, 1).all()
+    assert_one_line_error(cli("timeseries", site, "--horizon", cube, "--at", "-89.5", "--start", "2030-01-01",
+                              "--end", "2030-01-02", "--out", tmp_path / "x.csv"), "LAT,LON")
+    assert not (tmp_path / "x.csv").exists()

@@ -19,6 +19,7 @@ from lupex.cli import illuminate as illuminate_cli
 from lupex.cli import mission as mission_cli
 from lupex.cli import sky as sky_cli
 from lupex.cli import terrain as terrain_cli
+from lupex.cli import timeseries as timeseries_cli
 from lupex.errors import LupexError
 
 EXIT_BAD_INPUT = 2
@@ -44,6 +45,7 @@ cli.add_command(mission_cli.mission)
 cli.add_command(sky_cli.sky)
 cli.add_command(horizon_cli.horizon)
 cli.add_command(illuminate_cli.illuminate)
+cli.add_command(timeseries_cli.timeseries)
 
 
 def _fail(message: str) -> int:
