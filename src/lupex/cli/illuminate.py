@@ -24,20 +24,23 @@ from lupex.terrain.readers import read_dem
 @click.option("--horizon", "horizon_file", type=click.Path(dir_okay=False),
               help="Horizon cube from 'lupex horizon' (computed into OUT/horizon.nc when absent).")
 @click.option("--azimuths", type=int, default=360, show_default=True, help="Azimuths when computing horizons.")
+@click.option("--far-field", "far_field", type=click.Path(dir_okay=False),
+              help="Coarser DEM around DEM for horizons beyond the tile (when computing horizons).")
 @click.option("--observer-height", type=float, default=0.0, show_default=True, help="Eye height above ground [m].")
 @click.option("--earth-mask", type=float, default=0.0, show_default=True,
               help="Clearance the Earth needs above the terrain for a link [deg].")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output folder.")
 @overwrite_option
-def illuminate(dem_path, start, end, step, horizon_file, azimuths, observer_height, earth_mask, out_dir,
-               overwrite) -> None:
+def illuminate(dem_path, start, end, step, horizon_file, azimuths, far_field, observer_height, earth_mask,
+               out_dir, overwrite) -> None:
     """Mean Sun, PSR, longest darkness, Earth visibility and blackout maps (GeoTIFF + PNG)."""
     config = build(IlluminationConfig, {"start": start, "end": end, "step_h": parse_step_hours(step),
                                         "observer_height_m": observer_height, "earth_mask_deg": earth_mask})
     epochs(config.start, config.end, config.step_h)  # a bad period fails before any work
     dem = read_dem(dem_path)
+    far_dem = read_dem(far_field) if far_field and not horizon_file else None
     if not horizon_file:
-        check_request(dem, azimuths, observer_height)
+        check_request(dem, azimuths, observer_height, far_dem)
     out = Path(out_dir)
     prepare_folder(out, list(MAP_STYLES), overwrite)
     if horizon_file:
@@ -46,7 +49,8 @@ def illuminate(dem_path, start, end, step, horizon_file, azimuths, observer_heig
         cube = out / "horizon.nc"
         if not cube.exists():
             with progress_bar("horizons (azimuths)") as update:
-                compute_horizon_file(dem, cube, azimuths, observer_height, progress=update)
+                compute_horizon_file(dem, cube, azimuths, observer_height, progress=update, far_dem=far_dem,
+                                     far_label=str(far_field or ""))
         horizon = open_horizon(cube, dem)
     maps = illumination_maps(dem, horizon, config, step=progress)
     for name, style in MAP_STYLES.items():

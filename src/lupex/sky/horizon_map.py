@@ -7,34 +7,33 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import xarray as xr
 
 from lupex.errors import LupexError
-from lupex.sky.horizon import default_azimuths, horizon_angles
+from lupex.sky.horizon import MIN_AZIMUTHS, DemHorizons, default_azimuths
 from lupex.sky.horizon_store import write_horizon
-from lupex.terrain.surface import ground_spacing
 
-__all__ = ["MIN_AZIMUTHS", "check_request", "compute_horizon_file"]
-
-MIN_AZIMUTHS = 8
-"""Fewest azimuths a horizon cube may have."""
+__all__ = ["check_request", "compute_horizon_file"]
 
 
-def check_request(dem: xr.DataArray, n_azimuths: int, observer_height_m: float) -> None:
+def check_request(dem: xr.DataArray, n_azimuths: int, observer_height_m: float,
+                  far_dem: xr.DataArray | None = None) -> None:
     """Refuse a horizon computation that cannot be done, before any work starts.
 
     Raises
     ------
     LupexError
-        For fewer than 8 azimuths, a negative observer height or a DEM in a geographic CRS.
+        For fewer than 8 azimuths, a negative observer height, or a DEM (or far-field DEM)
+        in a geographic CRS.
     """
     if n_azimuths < MIN_AZIMUTHS:
         raise LupexError(f"at least {MIN_AZIMUTHS} azimuths are needed, got {n_azimuths}")
     if observer_height_m < 0:
         raise LupexError("the observer height must not be negative")
-    if not dem.rio.crs.is_projected:
-        raise LupexError("the DEM is in a geographic CRS; crop it onto the polar map with 'lupex terrain crop'")
+    for grid, label in ((dem, "DEM"), (far_dem, "far-field DEM")):
+        if grid is not None and not grid.rio.crs.is_projected:
+            raise LupexError(f"the {label} is in a geographic CRS; crop it onto the polar map with "
+                             "'lupex terrain crop'")
 
 
 def compute_horizon_file(
@@ -44,13 +43,15 @@ def compute_horizon_file(
     observer_height_m: float = 0.0,
     overwrite: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    far_dem: xr.DataArray | None = None,
+    far_label: str = "",
 ) -> Path:
     """Compute the horizon cube of a DEM into a NetCDF file (resumable; see ``write_horizon``).
 
     Parameters
     ----------
     dem : xarray.DataArray
-        Heights [m] on a projected lunar grid with square pixels.
+        Heights [m] on the south polar stereographic map with square pixels.
     path : path-like
         Output ``.nc`` file.
     n_azimuths : int
@@ -61,15 +62,14 @@ def compute_horizon_file(
         Whether an existing file may be replaced.
     progress : callable, optional
         ``progress(azimuths_done, azimuths_total)``.
+    far_dem : xarray.DataArray, optional
+        Coarser DEM around the tile on the same map, supplying terrain beyond it.
+    far_label : str
+        How to name the far field in the file (its path), checked when resuming.
     """
-    check_request(dem, n_azimuths, observer_height_m)
-    heights = np.asarray(dem.values, dtype=np.float64)
-    # One ground pixel size for the tile, at its centre: the polar map's scale factor
-    # varies by < 0.2 % across 40 km at 80 S.
-    dx, _ = np.broadcast_arrays(*ground_spacing(dem))
-    pixel = float(dx[dx.shape[0] // 2, dx.shape[1] // 2])
+    check_request(dem, n_azimuths, observer_height_m, far_dem)
+    horizons = DemHorizons(dem, observer_height_m=observer_height_m, far_dem=far_dem)
     return write_horizon(
-        path, dem, default_azimuths(n_azimuths),
-        lambda azimuths: horizon_angles(heights, pixel, azimuths, observer_height_m),
-        observer_height_m=observer_height_m, overwrite=overwrite, progress=progress,
+        path, dem, default_azimuths(n_azimuths), horizons, observer_height_m=observer_height_m,
+        far_field=far_label if far_dem is not None else "", overwrite=overwrite, progress=progress,
     )

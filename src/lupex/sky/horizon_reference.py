@@ -9,64 +9,40 @@ Geometry and conventions are those of :mod:`lupex.sky.horizon`: the DEM's biline
 covers the square spanned by the outermost pixel centres, the march stops when the next
 sample would leave it, and a pixel with no sample in a direction (an edge pixel facing out of
 the tile) gets ``NO_HORIZON_DEG`` (-90 deg).
+
+:func:`far_field_reference_at` is the brute-force counterpart for a far-field DEM: a march
+along great circles from every pixel, written with NumPy, SciPy and :mod:`lupex.geo` only.
 """
 
 from __future__ import annotations
 
 import numba
 import numpy as np
+import xarray as xr
 from numpy.typing import ArrayLike, NDArray
+from scipy import ndimage
 
 from lupex.constants import MOON_RADIUS_M
+from lupex.geo import enu_basis, grid_to_local_azimuth, latlon_to_xy, moon_fixed_xyz, xy_to_latlon, xyz_to_latlon
 from lupex.sky.horizon import (
     NO_HORIZON_DEG,
+    exact_march,
     grid_directions,
+    half_step_arcs,
     prepare_heights,
-    snap,
-    tan_elevation,
     validate_horizon_inputs,
 )
 
-__all__ = ["horizon_reference", "horizon_reference_at"]
-
-STEP_PX = 0.5
-"""Step of the march along the ray [pixels]."""
+__all__ = ["far_field_reference_at", "horizon_reference", "horizon_reference_at"]
 
 
-@numba.njit(cache=True)
-def _march(h, r, c, dc, dr, step, pixel_m, mast_m):
-    """Largest tan(elevation) along one ray from the centre of pixel (r, c); -inf if none."""
-    ny, nx = h.shape
-    h0 = h[r, c] + mast_m
-    r0 = MOON_RADIUS_M + h0
-    best = -np.inf
-    k = 1
-    while True:
-        d = k * step
-        x = c + snap(d * dc)
-        y = r + snap(d * dr)
-        if x < 0.0 or y < 0.0 or x > nx - 1 or y > ny - 1:
-            return best
-        ix = min(int(np.floor(x)), nx - 2)
-        iy = min(int(np.floor(y)), ny - 2)
-        fx = x - ix
-        fy = y - iy
-        ix1 = ix + 1
-        iy1 = iy + 1
-        z = ((1.0 - fy) * ((1.0 - fx) * h[iy, ix] + fx * h[iy, ix1])
-             + fy * ((1.0 - fx) * h[iy1, ix] + fx * h[iy1, ix1]))
-        theta = d * pixel_m / MOON_RADIUS_M
-        t = tan_elevation(z - h0, r0, np.cos(theta), np.sin(theta), 2.0 * np.sin(0.5 * theta) ** 2)
-        if t > best:
-            best = t
-        k += 1
-
-
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=True, cache=True, error_model="numpy")
 def _reference_kernel(h, rows, cols, dcs, drs, pixel_m, mast_m, out):
+    """``out[a, n]``: exact-march horizon [deg] of pixel (rows[n], cols[n]) along azimuth ``a``."""
+    arcs = half_step_arcs(np.hypot(h.shape[0] - 1, h.shape[1] - 1), pixel_m)
     for n in numba.prange(rows.size):
         for a in range(dcs.size):
-            t = _march(h, rows[n], cols[n], dcs[a], drs[a], STEP_PX, pixel_m, mast_m)
+            t = exact_march(h, rows[n], cols[n], dcs[a], drs[a], arcs, mast_m)
             out[a, n] = NO_HORIZON_DEG if t == -np.inf else np.degrees(np.arctan(t))
 
 
@@ -129,3 +105,72 @@ def horizon_reference(
     rows, cols = np.divmod(np.arange(ny * nx), nx)
     flat = horizon_reference_at(h, pixel_m, azimuths_deg, rows, cols, observer_height_m)
     return flat.reshape(-1, ny, nx)
+
+
+def far_field_reference_at(
+    dem: xr.DataArray,
+    far_dem: xr.DataArray,
+    azimuths_deg: ArrayLike,
+    rows: ArrayLike,
+    cols: ArrayLike,
+    observer_height_m: float = 0.0,
+    step_px: float = 0.5,
+) -> NDArray:
+    """Brute-force horizon from a far-field DEM alone, at some pixels of a tile.
+
+    From each pixel centre a great circle leaves along each grid azimuth (local azimuth
+    ``grid - lon``, :mod:`lupex.geo`); it is sampled every ``step_px`` far-DEM pixels with
+    SciPy bilinear interpolation, samples off the far DEM or inside the tile's box of pixel
+    centres grown by half a far pixel are dropped (as in :class:`lupex.sky.horizon.FarField`),
+    and the elevation is ``atan2(r1 cos(t) - r0, r1 sin(t))``.
+
+    Parameters
+    ----------
+    dem, far_dem : xarray.DataArray
+        The tile and the far-field DEM on the south polar stereographic map [m].
+    azimuths_deg : array_like
+        Grid azimuths, clockwise from grid north (+y) [deg].
+    rows, cols : array_like of int
+        Pixel indices of the observers in ``dem``.
+    observer_height_m : float
+        Eye height above the ground [m].
+    step_px : float
+        Sampling step along the great circle [far-DEM pixels].
+
+    Returns
+    -------
+    ndarray
+        Far-field horizon [deg], shape (n_azimuths, n_pixels); ``NO_HORIZON_DEG`` where
+        nothing is seen.
+    """
+    rows = np.asarray(rows, dtype=np.int64).ravel()
+    cols = np.asarray(cols, dtype=np.int64).ravel()
+    azimuths = np.atleast_1d(np.asarray(azimuths_deg, dtype=float))
+    x, y = dem["x"].values, dem["y"].values
+    fx, fy = far_dem["x"].values, far_dem["y"].values
+    far_px = abs(float(fx[1] - fx[0]))
+    reach = np.hypot(np.ptp(fx), np.ptp(fy)) + np.hypot(np.ptp(x), np.ptp(y))
+    theta = np.arange(1, int(reach / (step_px * far_px)) + 1) * step_px * far_px / MOON_RADIUS_M
+    lat, lon = xy_to_latlon(x[cols], y[rows])
+    origin = moon_fixed_xyz(lat, lon, 0.0, 1.0)  # (n, 3)
+    basis = enu_basis(lat, lon)
+    east, north = basis[:, 0], basis[:, 1]
+    r0 = MOON_RADIUS_M + np.asarray(dem.values, dtype=float)[rows, cols] + observer_height_m
+    out = np.empty((azimuths.size, rows.size), dtype=np.float32)
+    for a, azimuth in enumerate(azimuths):
+        local = np.radians(grid_to_local_azimuth(azimuth, lon))[:, None]
+        ahead = np.sin(local) * east + np.cos(local) * north
+        path = (np.cos(theta)[None, :, None] * origin[:, None, :] + np.sin(theta)[None, :, None] * ahead[:, None, :])
+        plat, plon, _ = xyz_to_latlon(path * MOON_RADIUS_M)
+        px, py = latlon_to_xy(plat, plon)
+        z = ndimage.map_coordinates(np.asarray(far_dem.values, dtype=float),
+                                    [(fy[0] - py) / far_px, (px - fx[0]) / far_px],
+                                    order=1, mode="constant", cval=np.nan)
+        margin = 0.5 * far_px
+        inside = ((px >= x.min() - margin) & (px <= x.max() + margin)
+                  & (py >= y.min() - margin) & (py <= y.max() + margin))
+        r1 = MOON_RADIUS_M + np.where(inside, np.nan, z)
+        elevation = np.degrees(np.arctan2(r1 * np.cos(theta) - r0[:, None], r1 * np.sin(theta)))
+        best = np.nanmax(np.where(np.isnan(elevation), -np.inf, elevation), axis=1)
+        out[a] = np.where(np.isfinite(best), best, NO_HORIZON_DEG)
+    return out
