@@ -113,3 +113,21 @@ def test_timeseries_csv(cli, site, tmp_path):
     assert_one_line_error(cli("timeseries", site, "--horizon", cube, "--at", "-89.5", "--start", "2030-01-01",
                               "--end", "2030-01-02", "--out", tmp_path / "x.csv"), "LAT,LON")
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_horizon_with_a_far_field(cli, site, tmp_path):
+    far = tmp_path / "far.tif"
+    assert cli("-q", "terrain", "synth", "--size", 64, "--resolution", 400, "--center-lat", -89.5,
+               "--seed", 9, "--out", far, "--no-quicklook").code == 0
+    near_only, merged = tmp_path / "a.nc", tmp_path / "b.nc"
+    assert cli("-q", "horizon", site, "--azimuths", 16, "--out", near_only).code == 0
+    assert cli("-q", "horizon", site, "--azimuths", 16, "--far-field", far, "--out", merged).code == 0
+    dem = read_dem(site)
+    alone, with_far = open_horizon(near_only, dem).values, open_horizon(merged, dem).values
+    # The far field only adds terrain: horizons never drop, and the tile's edges see it
+    # (all but the four corner pixels, whose exactly diagonal rays the sweep still misses).
+    assert (with_far >= alone - 0.003).all()
+    assert (alone <= -89).any()
+    corners = np.zeros(dem.shape, bool)
+    corners[[0, 0, -1, -1], [0, -1, 0, -1]] = True
+    assert (with_far[:, ~corners] > -89).all()
