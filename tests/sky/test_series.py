@@ -34,6 +34,8 @@ def test_open_sky_point_follows_the_ephemeris():
     np.testing.assert_allclose(table["sun_fraction"], disk_visible_fraction(sky.sun.elevation_deg,
                                                                              sky.sun.angular_radius_deg))
     np.testing.assert_array_equal(table["earth_visible"], sky.earth.elevation_deg > 0)
+    np.testing.assert_allclose(table["earth_fraction"], disk_visible_fraction(sky.earth.elevation_deg,
+                                                                               sky.earth.angular_radius_deg))
     walled = point_series(np.full((36, 5, 5), 3.0), dem, [x], [y], times)
     assert (walled["sun_fraction"] == 0).all()
 

@@ -58,6 +58,7 @@ def _visibility(horizon, dem: xr.DataArray, x: float, y: float, times: NDArray, 
         "sun_fraction": disk_visible_fraction(sky.sun.elevation_deg - sun_h, sky.sun.angular_radius_deg),
         "earth_elevation_deg": sky.earth.elevation_deg,
         "earth_horizon_deg": earth_h,
+        "earth_fraction": disk_visible_fraction(sky.earth.elevation_deg - earth_h, sky.earth.angular_radius_deg),
         "earth_visible": sky.earth.elevation_deg - earth_h > earth_mask_deg,
     }
 
@@ -87,7 +88,8 @@ def point_series(horizon, dem: xr.DataArray, xs: ArrayLike, ys: ArrayLike, times
         One row per place and epoch: ``time``, ``point`` (index of the place), ``x_m``,
         ``y_m``, ``lat``, ``lon``, ``sun_elevation_deg``, ``sun_horizon_deg``, ``sun_fraction``
         (visible fraction of the disk), ``earth_elevation_deg``, ``earth_horizon_deg``,
-        ``earth_visible`` (bool).
+        ``earth_fraction`` (visible fraction of the Earth's disk), ``earth_visible`` (bool: the
+        centre clears the horizon by the mask).
     """
     utc = np.atleast_1d(parse_utc(times))
     frames = []
