@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numba
 import numpy as np
+from machine import cpu_model, load_average, source_state
 
 import lupex
 from lupex.sky.horizon import DEFAULT_NEAR_FIELD_PX, FarField, ground_pixel_m, horizon_angles
@@ -58,36 +59,6 @@ r.horizon elevation=dem step={step} start={start} output=hor --quiet
 echo "R_HORIZON_SECONDS $(echo "$(date +%s.%N) - $start" | bc)"
 """
 """Shell job run inside a temporary GRASS location: import the raw heights, time r.horizon."""
-
-
-def cpu_model() -> str:
-    """CPU model name from /proc/cpuinfo (or the platform's guess elsewhere)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def source_state() -> str:
-    """Commit of the lupex checkout, and the files of the package that differ from it."""
-    src = Path(lupex.__file__).parent
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=src, check=True,
-                              capture_output=True, text=True).stdout.strip()
-        changed = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=src, check=True,
-                                 capture_output=True, text=True).stdout.split("\n")
-    except (OSError, subprocess.CalledProcessError):
-        return "not a git checkout"
-    names = [Path(line[3:]).name for line in changed if line.strip()]
-    return f"git {head}" + (f" (modified since: {', '.join(names)})" if names else "")
-
-
-def load_average() -> str:
-    """1-, 5- and 15-minute load averages."""
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def fast_kernel_seconds(heights: np.ndarray, pixel_m: float, azimuths: np.ndarray, chunk: int,

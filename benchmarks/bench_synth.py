@@ -40,6 +40,7 @@ from pathlib import Path
 import numba
 import numpy as np
 import scipy
+from machine import cpu_model, load_average, source_state
 
 import lupex
 from lupex.raster import centered_polar_transform, write_geotiff
@@ -151,36 +152,6 @@ def cpu_usage(run: Callable[[], object], who: int = resource.RUSAGE_SELF) -> tup
     run()
     after = resource.getrusage(who)
     return after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime, after.ru_minflt - before.ru_minflt
-
-
-def cpu_model() -> str:
-    """CPU model name from /proc/cpuinfo (or the platform's guess elsewhere)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def source_state() -> str:
-    """Commit of the lupex checkout, and the files of the package that differ from it."""
-    src = Path(lupex.__file__).parent
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=src, check=True,
-                              capture_output=True, text=True).stdout.strip()
-        changed = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=src, check=True,
-                                 capture_output=True, text=True).stdout.split("\n")
-    except (OSError, subprocess.CalledProcessError):
-        return "not a git checkout"
-    names = [Path(line[3:]).name for line in changed if line.strip()]
-    return f"git {head}" + (f" (modified since: {', '.join(names)})" if names else "")
-
-
-def load_average() -> str:
-    """1-, 5- and 15-minute load averages."""
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 # --- the stages, called as synthesize calls them -----------------------------------------
