@@ -57,7 +57,8 @@ def main() -> None:
     fig.savefig(ROOT / "docs" / "images" / "sky_ldem4_south_cap.png", dpi=80)
     plt.close(fig)
     psr_km2 = float(maps["psr"].values.sum()) * 2.5**2
-    print(f"PSR area on this tile: {psr_km2:.0f} km2; mean Sun over the tile {float(maps['sun_fraction_mean'].mean()):.3f}")
+    mean_sun = float(maps["sun_fraction_mean"].mean())
+    print(f"PSR area on this tile: {psr_km2:.0f} km2; mean Sun over the tile {mean_sun:.3f}")
 
 
 if __name__ == "__main__":
