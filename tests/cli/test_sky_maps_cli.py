@@ -131,3 +131,25 @@ def test_horizon_with_a_far_field(cli, site, tmp_path):
     corners = np.zeros(dem.shape, bool)
     corners[[0, 0, -1, -1], [0, -1, 0, -1]] = True
     assert (with_far[:, ~corners] > -89).all()
+
+
+def test_a_cube_for_another_eye_height_or_azimuths_is_not_used(cli, site, tmp_path):
+    cube = tmp_path / "h.nc"
+    assert cli("-q", "horizon", site, "--azimuths", 16, "--out", cube).code == 0
+    result = cli("illuminate", site, "--start", "2030-01-01", "--end", "2030-01-02", "--horizon", cube,
+                 "--observer-height", 500, "--out", tmp_path / "m")
+    assert_one_line_error(result, "observer 0 m")
+    out = tmp_path / "maps"
+    args = ["-q", "illuminate", site, "--start", "2030-01-01", "--end", "2030-01-02", "--out", out]
+    assert cli(*args, "--azimuths", 16).code == 0
+    assert cli(*args, "--azimuths", 24, "--overwrite").code == 0
+    assert open_horizon(out / "horizon.nc").sizes["azimuth"] == 24
+
+
+def test_mission_refuses_a_dem_with_holes_before_work(cli, site, tmp_path):
+    holed = read_dem(site).copy()
+    holed.values[3, 4] = np.nan
+    path = tmp_path / "holed.tif"
+    write_geotiff(holed, path)
+    assert_one_line_error(cli("mission", "--dem", path, "--days", 2, "--out", tmp_path / "run"), "NaN")
+    assert not (tmp_path / "run").exists()
