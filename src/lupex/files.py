@@ -72,23 +72,6 @@ def atomic_output(path: str | os.PathLike, overwrite: bool = False) -> Iterator[
         tmp.unlink(missing_ok=True)
 
 
-def write_text_atomic(path: str | os.PathLike, text: str, overwrite: bool = False) -> Path:
-    """Write ``text`` to ``path`` atomically (UTF-8).
-
-    Parameters
-    ----------
-    path : path-like
-        The output file.
-    text : str
-        The content.
-    overwrite : bool
-        Whether an existing file may be replaced.
-    """
-    with atomic_output(path, overwrite) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    return Path(path)
-
-
 @contextlib.contextmanager
 def atomic_folder(path: str | os.PathLike, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary folder beside ``path`` that replaces ``path`` only on success.

@@ -23,7 +23,7 @@ from lupex.raster import write_geotiff
 from lupex.report.layers import write_layer_files
 from lupex.report.quicklook import save_quicklook
 from lupex.sky.ephemeris import parse_utc
-from lupex.sky.horizon_map import compute_horizon_file
+from lupex.sky.horizon_map import check_request, compute_horizon_file
 from lupex.sky.horizon_store import open_horizon
 from lupex.sky.maps import MAP_STYLES, IlluminationConfig, illumination_maps
 from lupex.sky.tracks import epochs
@@ -108,11 +108,14 @@ def run_mission(config: MissionConfig, out_dir: Path, overwrite: bool = False,
     """
     step = step or (lambda message: None)
     config.check_period()
+    given_dem = read_dem(config.dem) if config.dem is not None else None
+    if given_dem is not None:  # bad terrain fails before any long work
+        check_request(given_dem, config.horizon_azimuths, 0.0)
     sky_config = IlluminationConfig(start=config.landing_utc, end=config.mission_end_utc(), step_h=config.sky_step_h)
     with atomic_folder(out_dir, overwrite) as work:
         step("terrain: building the site")
-        if config.dem is not None:
-            dem, rocks, craters = read_dem(config.dem), None, None
+        if given_dem is not None:
+            dem, rocks, craters = given_dem, None, None
             site = {"source": str(config.dem)}
         else:
             synthetic = synthesize(config.site.model_copy(update={"seed": config.seed}))

@@ -44,14 +44,14 @@ def illuminate(dem_path, start, end, step, horizon_file, azimuths, far_field, ob
     out = Path(out_dir)
     prepare_folder(out, list(MAP_STYLES), overwrite)
     if horizon_file:
-        horizon = open_horizon(horizon_file, dem)
+        horizon = open_horizon(horizon_file, dem, observer_height)
     else:
+        # Resumes an interrupted cube for the same settings; recomputes one made otherwise.
         cube = out / "horizon.nc"
-        if not cube.exists():
-            with progress_bar("horizons (azimuths)") as update:
-                compute_horizon_file(dem, cube, azimuths, observer_height, progress=update, far_dem=far_dem,
-                                     far_label=str(far_field or ""))
-        horizon = open_horizon(cube, dem)
+        with progress_bar("horizons (azimuths)") as update:
+            compute_horizon_file(dem, cube, azimuths, observer_height, overwrite=True, progress=update,
+                                 far_dem=far_dem, far_label=str(far_field or ""), reuse=True)
+        horizon = open_horizon(cube, dem, observer_height)
     maps = illumination_maps(dem, horizon, config, step=progress)
     for name, style in MAP_STYLES.items():
         for path in write_layer_files(maps[name], style, out, dem, overwrite):

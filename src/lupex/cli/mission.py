@@ -9,7 +9,6 @@ import click
 from lupex.cli.options import overwrite_option, progress, progress_bar
 from lupex.config import build, load_toml
 from lupex.mission import MissionConfig, run_mission
-from lupex.terrain.readers import open_dem
 
 
 @click.command()
@@ -25,9 +24,6 @@ def mission(config_file, dem, seed, days, out_dir, overwrite) -> None:
     values = load_toml(config_file) if config_file else {}
     values.update({k: v for k, v in {"dem": dem, "seed": seed, "days": days}.items() if v is not None})
     config = build(MissionConfig, values, config_file or "")
-    config.check_period()
-    if config.dem is not None:
-        open_dem(config.dem)  # fail on bad terrain before any long work
     with progress_bar("horizons (azimuths)") as update:
         summary = run_mission(config, Path(out_dir), overwrite, step=progress, horizon_progress=update)
     click.echo(f"site: {summary['terrain']['width']} x {summary['terrain']['height']} px at "

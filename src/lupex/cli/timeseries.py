@@ -38,11 +38,13 @@ def _parse_place(text: str) -> tuple[float, float]:
 def timeseries(dem_path, horizon_file, places, start, end, step, observer_height, earth_mask, out, overwrite) -> None:
     """Sun fraction and Earth visibility at each place and epoch, as CSV."""
     check_writable(out, overwrite)
+    if observer_height < 0:
+        raise LupexError("the observer height must not be negative")
     times = epochs(start, end, parse_step_hours(step))
     coordinates = [_parse_place(place) for place in places]
     xy = [latlon_to_xy(lat, lon) for lat, lon in coordinates]
     dem = read_dem(dem_path)
-    horizon = open_horizon(horizon_file, dem)
+    horizon = open_horizon(horizon_file, dem, observer_height)
     table = point_series(horizon, dem, [float(x) for x, _ in xy], [float(y) for _, y in xy], times,
                          observer_height, earth_mask)
     with atomic_output(out, overwrite) as tmp:

@@ -53,6 +53,7 @@ Edges and the far field
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -72,6 +73,7 @@ __all__ = [
     "NO_HORIZON_DEG",
     "DemHorizons",
     "FarField",
+    "check_polar",
     "default_azimuths",
     "exact_march",
     "grid_directions",
@@ -683,8 +685,8 @@ class FarField:
             can show above the tile's horizon: at the poles >= 200 km beyond the tile (the
             curvature sinks a target by ``d / (2R)``, 3.3 deg at 200 km). NaN where missing.
         """
-        tile_px = pixel_size(_check_polar(dem, "DEM"))
-        step = pixel_size(_check_polar(far_dem, "far-field DEM"))
+        tile_px = pixel_size(check_polar(dem, "DEM"))
+        step = pixel_size(check_polar(far_dem, "far-field DEM"))
         x, y = dem["x"].values, dem["y"].values
         fx, fy = far_dem["x"].values, far_dem["y"].values
         reach = np.hypot(fx.max() - fx.min(), fy.max() - fy.min()) + np.hypot(x.max() - x.min(), y.max() - y.min())
@@ -710,7 +712,7 @@ def _far_steps(far_px_m: float, reach_m: float) -> NDArray:
 # --- georeferenced DEMs -------------------------------------------------------------------
 
 
-def _check_polar(dem: xr.DataArray, label: str) -> xr.DataArray:
+def check_polar(dem: xr.DataArray, label: str) -> xr.DataArray:
     """``dem`` itself, if it lies on the lunar south polar stereographic map."""
     crs = dem.rio.crs
     if crs is None or not is_south_polar(CRS.from_user_input(crs)):
@@ -725,7 +727,7 @@ def ground_pixel_m(dem: xr.DataArray) -> float:
     The map pixel divided by the point scale factor ``k = 1 + rho^2 / (4 R^2)`` at the tile
     centre (``rho`` its distance from the pole on the map; Snyder 1987, eq. 21-4).
     """
-    size = pixel_size(_check_polar(dem, "DEM"))
+    size = pixel_size(check_polar(dem, "DEM"))
     rho2 = float(dem["x"].values.mean()) ** 2 + float(dem["y"].values.mean()) ** 2
     return size / (1.0 + rho2 / (4.0 * MOON_RADIUS_M**2))
 
@@ -756,11 +758,15 @@ class DemHorizons:
     near_field_px: int = DEFAULT_NEAR_FIELD_PX
     far_dem: xr.DataArray | None = None
 
+    @functools.cached_property
+    def _far_field(self) -> FarField | None:
+        """The far field wrapped around the tile, built once for every chunk of azimuths."""
+        return None if self.far_dem is None else FarField.around(self.dem, self.far_dem)
+
     def __call__(self, azimuths_deg: ArrayLike) -> NDArray:
         """Horizon elevation angles [deg], float32, shape (n_azimuths, ny, nx)."""
-        far = None if self.far_dem is None else FarField.around(self.dem, self.far_dem)
         return horizon_angles(self.dem.values, ground_pixel_m(self.dem), azimuths_deg,
-                              self.observer_height_m, self.near_field_px, far)
+                              self.observer_height_m, self.near_field_px, self._far_field)
 
     def chunks(self, azimuths_deg: ArrayLike, size: int = 8) -> Iterator[tuple[slice, NDArray]]:
         """Yield ``(azimuth index slice, horizons of those azimuths)``, ``size`` at a time,

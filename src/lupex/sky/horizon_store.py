@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from lupex.errors import LupexError
 from lupex.files import check_writable
+from lupex.sky.horizon import MIN_AZIMUTHS
 
 __all__ = ["HORIZON_SCALE_DEG", "dem_fingerprint", "open_horizon", "write_horizon"]
 
@@ -79,8 +80,8 @@ def _create(path: Path, dem: xr.DataArray, azimuths: NDArray, identity: dict, ch
         nc.setncatts(identity)
 
 
-def _resumable(path: Path, identity: dict) -> bool:
-    """Whether a ``.part`` file was started for exactly this DEM and these settings."""
+def _same_identity(path: Path, identity: dict) -> bool:
+    """Whether a cube (or its ``.part``) was made for exactly this DEM and these settings."""
     try:
         with netCDF4.Dataset(path) as nc:
             return all(nc.getncattr(key) == value for key, value in identity.items())
@@ -98,6 +99,7 @@ def write_horizon(
     chunk_azimuths: int = 8,
     overwrite: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    reuse: bool = False,
 ) -> Path:
     """Compute a horizon cube chunk by chunk of azimuths into a NetCDF file, resumably.
 
@@ -122,12 +124,17 @@ def write_horizon(
         Whether an existing output may be replaced.
     progress : callable, optional
         ``progress(azimuths_done, azimuths_total)`` after each chunk.
+    reuse : bool
+        Keep an existing ``path`` made for exactly this DEM and these settings instead of
+        recomputing it (with ``overwrite``, one made otherwise is replaced).
     """
-    final = check_writable(path, overwrite)
-    part = final.with_name(final.name + ".part")
     azimuths = np.asarray(azimuths_deg, dtype=float)
     identity = _identity(dem, azimuths, observer_height_m, far_field)
-    if not _resumable(part, identity):
+    if reuse and Path(path).exists() and _same_identity(Path(path), identity):
+        return Path(path)
+    final = check_writable(path, overwrite)
+    part = final.with_name(final.name + ".part")
+    if not _same_identity(part, identity):
         part.unlink(missing_ok=True)
         _create(part, dem, azimuths, identity, chunk_azimuths)
     with netCDF4.Dataset(part, "a") as nc:
@@ -145,7 +152,8 @@ def write_horizon(
     return final
 
 
-def open_horizon(path: str | os.PathLike, dem: xr.DataArray | None = None) -> xr.DataArray:
+def open_horizon(path: str | os.PathLike, dem: xr.DataArray | None = None,
+                 observer_height_m: float | None = None) -> xr.DataArray:
     """Open a horizon cube lazily as float32 degrees, checking it belongs to ``dem``.
 
     Parameters
@@ -155,6 +163,9 @@ def open_horizon(path: str | os.PathLike, dem: xr.DataArray | None = None) -> xr
         dims ``azimuth, y, x``).
     dem : xarray.DataArray, optional
         The DEM it must match: same grid, and the same fingerprint when the file has one.
+    observer_height_m : float, optional
+        The eye height the caller works with [m]; refused when the file was computed for
+        another one.
 
     Returns
     -------
@@ -171,10 +182,14 @@ def open_horizon(path: str | os.PathLike, dem: xr.DataArray | None = None) -> xr
     if "horizon_deg" not in dataset or dataset["horizon_deg"].dims != ("azimuth", "y", "x"):
         raise LupexError(f"{path} has no horizon_deg variable with dims (azimuth, y, x)")
     horizon = dataset["horizon_deg"]
-    if horizon.sizes["azimuth"] < 8:
-        raise LupexError(f"{path} has {horizon.sizes['azimuth']} azimuths; at least 8 are needed")
+    if horizon.sizes["azimuth"] < MIN_AZIMUTHS:
+        raise LupexError(f"{path} has {horizon.sizes['azimuth']} azimuths; at least {MIN_AZIMUTHS} are needed")
     if dem is not None:
         _check_matches(horizon, dataset.attrs, dem, path)
+    stored_height = dataset.attrs.get("observer_height_m")
+    if observer_height_m is not None and stored_height is not None and stored_height != observer_height_m:
+        raise LupexError(f"horizon file {path.name} was computed for an observer {stored_height:g} m above "
+                         f"the ground, not {observer_height_m:g} m; recompute it with 'lupex horizon'")
     return horizon
 
 

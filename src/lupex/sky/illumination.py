@@ -34,6 +34,7 @@ from lupex.constants import MOON_RADIUS_M
 __all__ = [
     "BodyTrack",
     "VisibilityTable",
+    "azimuth_split",
     "build_table",
     "disk_visible_fraction",
     "longest_darkness_hours",
@@ -122,8 +123,9 @@ def disk_visible_fraction(delta_deg: NDArray, radius_deg: NDArray) -> NDArray:
     return 1.0 - (np.arccos(u) - u * np.sqrt(1.0 - u * u)) / np.pi
 
 
-def _azimuth_split(azimuth_deg: NDArray, n_azimuths: int) -> tuple[NDArray, NDArray]:
-    """Lower horizon-azimuth index and the weight of the upper one for each epoch."""
+def azimuth_split(azimuth_deg: NDArray, n_azimuths: int) -> tuple[NDArray, NDArray]:
+    """Index of the horizon azimuth just below each azimuth, and the linear weight [-] of the
+    one above, for ``n_azimuths`` equally spaced from 0 deg."""
     position = np.mod(azimuth_deg, 360.0) / (360.0 / n_azimuths)
     lower = np.floor(position).astype(np.int64) % n_azimuths
     return lower, position - np.floor(position)
@@ -180,7 +182,7 @@ def build_table(track: BodyTrack, n_azimuths: int, centre_only: bool = False,
     n_h = int(np.ceil((h1 - h0) / _TABLE_STEP_DEG)) + 1
     table = np.zeros((n_azimuths, n_h))
     full_below = np.zeros((n_azimuths, n_h + 1))
-    lower, upper_weight = _azimuth_split(track.azimuth_deg, n_azimuths)
+    lower, upper_weight = azimuth_split(track.azimuth_deg, n_azimuths)
     _accumulate(table, full_below, lower, upper_weight, elevation, radius, centre_only, mask_deg,
                 h0, _TABLE_STEP_DEG)
     # An epoch counts fully in every column below its first partial one: a reversed cumsum.
@@ -345,11 +347,13 @@ def longest_darkness_hours(horizon, x: NDArray, y: NDArray, track: BodyTrack, ce
     Returns
     -------
     ndarray, shape (ny, nx)
-        Longest run of hidden epochs times the step [h].
+        Longest run of hidden epochs times the step [h]: each epoch stands for one step
+        (sample and hold), so a pixel dark at every epoch of a period sampled at both ends
+        gets the period plus one step.
     """
     n_az, ny, nx = horizon.shape
     dx, dy, cx, cy = _tilt_terms(x, y, track.reference_xy, n_az)
-    lower, upper_weight = _azimuth_split(track.azimuth_deg, n_az)
+    lower, upper_weight = azimuth_split(track.azimuth_deg, n_az)
     radius = np.asarray(track.radius_deg, dtype=float)
     # Hidden when the disk's top (or the centre) is at or below the horizon plus mask.
     top = np.asarray(track.elevation_deg, dtype=float) + (0.0 if centre_only else 1.0) * radius - mask_deg
@@ -385,7 +389,7 @@ def visibility_per_epoch(horizon: NDArray, x: NDArray, y: NDArray, track: BodyTr
         Visible fraction [-].
     """
     n_az = horizon.shape[0]
-    lower, w = _azimuth_split(track.azimuth_deg, n_az)
+    lower, w = azimuth_split(track.azimuth_deg, n_az)
     upper = (lower + 1) % n_az
     dx, dy, cx, cy = _tilt_terms(x, y, track.reference_xy, n_az)
     dx, dy = dx[None, None, :], dy[None, :, None]

@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 from lupex.errors import LupexError
 from lupex.geo import local_to_grid_azimuth, xy_to_latlon
 from lupex.sky.ephemeris import parse_utc, sun_earth_topocentric
-from lupex.sky.illumination import disk_visible_fraction
+from lupex.sky.illumination import azimuth_split, disk_visible_fraction
 
 __all__ = ["path_series", "point_series"]
 
@@ -35,9 +35,7 @@ def _pixel_of(dem: xr.DataArray, x: float, y: float) -> tuple[int, int]:
 def _horizon_at(horizon_column: NDArray, grid_azimuth_deg: NDArray) -> NDArray:
     """Horizon angle [deg] at grid azimuths, linear between the cube's equally spaced azimuths."""
     n_az = horizon_column.size
-    position = np.mod(grid_azimuth_deg, 360.0) / (360.0 / n_az)
-    lower = np.floor(position).astype(np.int64) % n_az
-    w = position - np.floor(position)
+    lower, w = azimuth_split(grid_azimuth_deg, n_az)
     return (1.0 - w) * horizon_column[lower] + w * horizon_column[(lower + 1) % n_az]
 
 

@@ -65,12 +65,14 @@ def derive_layers(dem: xr.DataArray, rocks: xr.DataArray | None = None,
         within limits).
     """
     config = config or HazardConfig()
-    if rocks is not None and rocks.shape != dem.shape:
-        raise LupexError(f"the rock map is {rocks.shape[1]} x {rocks.shape[0]} pixels but the DEM is "
-                         f"{dem.shape[1]} x {dem.shape[0]}; they must share one grid")
-    k = rocks.values if rocks is not None else np.full(dem.shape, config.background_rock_k)
+    if rocks is not None and not _same_grid(rocks, dem):
+        raise LupexError(f"the rock map ({rocks.shape[1]} x {rocks.shape[0]} pixels) is not on the DEM's grid "
+                         f"({dem.shape[1]} x {dem.shape[0]}); they must share one grid")
+    k = np.full(dem.shape, config.background_rock_k)
+    if rocks is not None:  # missing rock data falls back to the background, never to "no rocks"
+        k = np.where(np.isfinite(rocks.values), rocks.values, config.background_rock_k)
     slope_deg = slope(dem)
-    hazard = (100.0 * rock_density(config.obstacle_diameter_m, np.nan_to_num(k))).astype(np.float32)
+    hazard = (100.0 * rock_density(config.obstacle_diameter_m, k)).astype(np.float32)
     valid = np.isfinite(dem.values)
     slope_deg = np.where(valid, slope_deg, np.nan).astype(np.float32)
     hazard = np.where(valid, hazard, np.nan).astype(np.float32)
@@ -83,6 +85,11 @@ def derive_layers(dem: xr.DataArray, rocks: xr.DataArray | None = None,
         "traversable": like(dem, traversable(slope_deg, hazard, config), "traversable", "1",
                             f"1 where slope <= {config.max_slope_deg:g} deg and rocks within limits"),
     })
+
+
+def _same_grid(a: xr.DataArray, b: xr.DataArray) -> bool:
+    return a.shape == b.shape and np.allclose(a.rio.transform()[:6], b.rio.transform()[:6]) and (
+        a.rio.crs == b.rio.crs)
 
 
 def traversable(slope_deg: np.ndarray, hazard: np.ndarray, config: HazardConfig) -> np.ndarray:
