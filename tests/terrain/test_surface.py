@@ -5,6 +5,7 @@ import pytest
 from affine import Affine
 
 from lupex.constants import MOON_RADIUS_M
+from lupex.errors import LupexError
 from lupex.raster import grid_array, polar_crs
 from lupex.terrain.derive import HazardConfig, derive_layers
 from lupex.terrain.surface import ground_spacing, roughness, slope_aspect
@@ -69,3 +70,15 @@ def test_traversable_needs_gentle_slope_and_few_rocks():
     assert not mask[20:, 32:58].any()       # too steep
     assert not mask[:15, 2:28].any()        # too rocky: Golombek-Rapp k = 0.3
     assert layers["hazard"].values[0, 0] > 50 > 0.1 > layers["hazard"].values[-1, 0]
+
+
+def test_rock_map_must_share_the_grid_and_gaps_use_the_background():
+    z = np.zeros((10, 10))
+    rocks = np.full((10, 10), 0.3)
+    rocks[2, 3] = np.nan
+    layers = derive_layers(_grid(z), _grid(rocks), HazardConfig(background_rock_k=0.01))
+    background = derive_layers(_grid(z), None, HazardConfig(background_rock_k=0.01))["hazard"].values
+    assert layers["hazard"].values[2, 3] == pytest.approx(background[2, 3])
+    assert layers["hazard"].values[5, 5] > 10 * background[5, 5]
+    with pytest.raises(LupexError, match="grid"):
+        derive_layers(_grid(z), _grid(rocks, left=5.0), HazardConfig())
