@@ -15,3 +15,6 @@ the projection of every LOLA polar product.
 
 MOON_GEOGRAPHIC_CRS = "IAU_2015:30100"
 """PROJ code of planetocentric latitude / east longitude on the 1737.4 km sphere."""
+
+MAX_TILE_PX = 16384
+"""Largest tile side lupex builds in memory (synthesis, cropping) [pixels]: 2 GB of float64."""

@@ -83,3 +83,8 @@ def test_any_valid_configuration_gives_finite_heights_and_bounded_rocks(size, re
 def test_nonsense_settings_are_refused(field, value):
     with pytest.raises(ValueError):
         SynthConfig(**{field: value})
+
+
+def test_longitudes_are_stored_east_in_0_360():
+    assert SynthConfig(center_lon=-30.0).center_lon == pytest.approx(330.0)
+    assert SynthConfig(center_lon=360.0).center_lon == 0.0

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from pyproj import CRS, Transformer
 
-from lupex.constants import MOON_GEOGRAPHIC_CRS, MOON_RADIUS_M, SOUTH_POLAR_STEREOGRAPHIC_CRS
+from lupex.constants import MOON_GEOGRAPHIC_CRS, SOUTH_POLAR_STEREOGRAPHIC_CRS
 from lupex.errors import LupexError
 from lupex.raster import is_south_polar
 from lupex.terrain.readers import DemFile
@@ -73,8 +73,7 @@ def summarize(dem: DemFile, with_slopes: bool = True) -> dict[str, Any]:
     t = dem.transform
     xs = (t.c, t.c + t.a * dem.width)
     ys = (t.f, t.f + t.e * dem.height)
-    pixel = abs(t.a)
-    resolution_m = pixel * np.pi / 180.0 * MOON_RADIUS_M if dem.crs.is_geographic else pixel
+    resolution_m = dem.pixel_size_m()
     counts = np.zeros(int(90.0 / _SLOPE_BIN_DEG) + 1, dtype=np.int64)
     lo, hi, missing = np.inf, -np.inf, 0
     slopes_possible = with_slopes and dem.crs.is_projected and np.isclose(abs(t.a), abs(t.e), rtol=1e-6)

@@ -89,6 +89,12 @@ class DemFile:
     format: str
     pds3_image: pds3.Pds3Image | None = None
 
+    def pixel_size_m(self) -> float:
+        """Pixel height on the ground [m]; for a geographic grid, degrees of latitude on the
+        1737.4 km sphere."""
+        size = abs(self.transform.e)
+        return size * np.pi / 180.0 * MOON_RADIUS_M if self.crs.is_geographic else size
+
     def read(self, window: Window | None = None) -> xr.DataArray:
         """Read heights in a window (all of the grid by default).
 

@@ -20,21 +20,19 @@ from pyproj import Transformer
 from pyproj.exceptions import ProjError
 from scipy import ndimage
 
-from lupex.constants import MOON_RADIUS_M
+from lupex.constants import MAX_TILE_PX
 from lupex.errors import LupexError
 from lupex.raster import centered_polar_transform, grid_array, polar_crs
 from lupex.terrain.readers import DemFile
 
 __all__ = ["crop_to_polar"]
 
-_MAX_TILE_PX = 16384
 _RESAMPLING_ORDER = {"nearest": 0, "bilinear": 1}
 
 
 def _source_pixel_m(dem: DemFile) -> float:
     """Source pixel size along y on the ground [m] (degrees converted on the sphere)."""
-    size = abs(dem.transform.e)
-    return size * np.pi / 180.0 * MOON_RADIUS_M if dem.crs.is_geographic else size
+    return dem.pixel_size_m()
 
 
 def _wraps_in_longitude(dem: DemFile) -> bool:
@@ -87,9 +85,9 @@ def crop_to_polar(
     size_px = int(round(size_km * 1000.0 / resolution_m))
     if size_px < 2:
         raise LupexError(f"a {size_km:g} km tile at {resolution_m:g} m is less than 2 pixels wide")
-    if size_px > _MAX_TILE_PX:
+    if size_px > MAX_TILE_PX:
         raise LupexError(f"a {size_km:g} km tile at {resolution_m:g} m is {size_px} pixels wide; "
-                         f"the limit is {_MAX_TILE_PX}: choose a coarser resolution or a smaller tile")
+                         f"the limit is {MAX_TILE_PX}: choose a coarser resolution or a smaller tile")
     transform = centered_polar_transform(center_lat, center_lon, size_px, resolution_m)
     centres = (np.arange(size_px) + 0.5) * resolution_m
     x, y = np.meshgrid(transform.c + centres, transform.f - centres)

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from lupex.constants import MAX_TILE_PX
 from lupex.raster import centered_polar_transform, grid_array, polar_crs
 from lupex.terrain.craters import CraterSet, render_craters, sample_craters
 from lupex.terrain.fractal import self_affine_surface
 
 __all__ = ["SynthConfig", "SynthSite", "synthesize"]
 
-MAX_SIZE_PX = 16384
 
 
 class SynthConfig(BaseModel):
@@ -28,10 +28,11 @@ class SynthConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    size: int = Field(1024, ge=16, le=MAX_SIZE_PX, description="Tile width and height [pixels].")
+    size: int = Field(1024, ge=16, le=MAX_TILE_PX, description="Tile width and height [pixels].")
     resolution_m: float = Field(20.0, gt=0.0, le=10_000.0, description="Pixel size [m].")
     center_lat: float = Field(-89.5, ge=-90.0, le=-45.0, description="Latitude of the tile centre [deg].")
-    center_lon: float = Field(0.0, ge=-360.0, le=360.0, description="East longitude of the tile centre [deg].")
+    center_lon: float = Field(0.0, ge=-360.0, le=360.0,
+                              description="East longitude of the tile centre [deg], stored in [0, 360).")
     seed: int = Field(0, ge=0, description="Seed of every random draw.")
     surface_age_gyr: float = Field(
         3.9, gt=0.0, le=4.5,
@@ -56,16 +57,17 @@ class SynthConfig(BaseModel):
     )
     roughness_baseline_m: float = Field(5.0, gt=0.0, description="Baseline of roughness_rms_m [m].")
     background_rock_k: float = Field(
-        0.01, ge=0.0, lt=1.0,
-        description="Median total fractional rock area away from fresh craters [-]. Assumption "
+        0.01, ge=0.0, le=0.6,
+        description="Median total fractional rock area away from fresh craters [-] (the rock layer "
+        "is capped at 0.6). Assumption "
         "from Surveyor-site counts analysed by Golombek & Rapp (1997): about 1 %.",
     )
     background_rock_spread: float = Field(
         0.5, ge=0.0, description="Standard deviation of ln(k) of the background rock cover [-]."
     )
     fresh_ejecta_rock_k: float = Field(
-        0.3, ge=0.0, lt=1.0,
-        description="Fractional rock area on the rim of a fresh blocky crater [-]; Diviner finds "
+        0.3, ge=0.0, le=0.6,
+        description="Fractional rock area on the rim of a fresh blocky crater [-] (at most 0.6); Diviner finds "
         "10-30 % and more on fresh ejecta (Bandfield et al. 2011, JGR 116).",
     )
     blocky_min_diameter_m: float = Field(
@@ -73,6 +75,12 @@ class SynthConfig(BaseModel):
         description="Smallest crater that excavates bedrock and throws boulders [m]. Assumption: "
         "several times the few-metre highland regolith depth (Bart & Melosh 2010, Icarus 209).",
     )
+
+
+    @field_validator("center_lon")
+    @classmethod
+    def _wrap_longitude(cls, value: float) -> float:
+        return value % 360.0
 
 
 class SynthSite(BaseModel):
