@@ -1,0 +1,1 @@
+"""Regolith temperature and ice stability."""
