@@ -19,6 +19,7 @@ from lupex.cli import illuminate as illuminate_cli
 from lupex.cli import mission as mission_cli
 from lupex.cli import sky as sky_cli
 from lupex.cli import terrain as terrain_cli
+from lupex.cli import thermal as thermal_cli
 from lupex.cli import timeseries as timeseries_cli
 from lupex.errors import LupexError
 
@@ -46,6 +47,7 @@ cli.add_command(sky_cli.sky)
 cli.add_command(horizon_cli.horizon)
 cli.add_command(illuminate_cli.illuminate)
 cli.add_command(timeseries_cli.timeseries)
+cli.add_command(thermal_cli.thermal)
 
 
 def _fail(message: str) -> int:
