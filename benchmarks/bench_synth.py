@@ -48,8 +48,10 @@ from lupex.terrain import synth
 from lupex.terrain.craters import (
     EJECTA_EXTENT,
     CraterSet,
+    crater_footprint,
     crater_shape,
     ejecta_rock_cover,
+    reference_height,
     render_craters,
     sample_craters,
 )
@@ -74,17 +76,6 @@ def _numpy_interior(rho: np.ndarray, depth: float, rim: float, floor: float, pea
     return bottom + depth * rho * rho
 
 
-def _numpy_reference_height(height: np.ndarray, col: float, row: float, radius_px: float) -> float:
-    """``craters._reference_height``: mean pre-impact height at the centre and 4 points R/2 out."""
-    ny, nx = height.shape
-    total = 0.0
-    for dc, dr in ((0.0, 0.0), (0.5, 0.0), (-0.5, 0.0), (0.0, 0.5), (0.0, -0.5)):
-        c = min(max(int(round(col + dc * radius_px)), 0), nx - 1)
-        r = min(max(int(round(row + dr * radius_px)), 0), ny - 1)
-        total += height[r, c]
-    return total / 5.0
-
-
 def numpy_render_craters(
     height: np.ndarray,
     rocks: np.ndarray,
@@ -102,17 +93,11 @@ def numpy_render_craters(
     ny, nx = height.shape
     taper = EJECTA_EXTENT**-3
     for i in range(len(craters)):
-        col = (craters.x[i] - x0) / pixel_m
-        row = (y0 - craters.y[i]) / pixel_m
-        r_px = craters.diameter[i] / 2.0 / pixel_m
-        reach = EJECTA_EXTENT * r_px
-        c0 = max(int(np.floor(col - reach)), 0)
-        c1 = min(int(np.ceil(col + reach)) + 1, nx)
-        r0 = max(int(np.floor(row - reach)), 0)
-        r1 = min(int(np.ceil(row + reach)) + 1, ny)
+        col, row, r_px, r0, r1, c0, c1 = crater_footprint(craters.x[i], craters.y[i], craters.diameter[i] / 2.0,
+                                                          x0, y0, pixel_m, ny, nx)
         if c0 >= c1 or r0 >= r1:
             continue
-        href = _numpy_reference_height(height, col, row, r_px)
+        href = reference_height(height, col, row, r_px)
         box = height[r0:r1, c0:c1]  # a view: assignments below write into ``height``
         rho = np.hypot(np.arange(c0, c1)[None, :] - col, np.arange(r0, r1)[:, None] - row) / r_px
         inside = rho < 1.0

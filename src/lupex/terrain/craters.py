@@ -41,10 +41,12 @@ from numpy.typing import NDArray
 
 __all__ = [
     "CraterSet",
+    "crater_footprint",
     "crater_shape",
     "ejecta_rock_cover",
     "equilibrium_density",
     "neukum_production",
+    "reference_height",
     "render_craters",
     "sample_craters",
     "visible_density",
@@ -263,7 +265,26 @@ def _interior(rho, depth, rim, floor, peak):
 
 
 @numba.njit(cache=True)
-def _reference_height(height, col, row, radius_px):
+def crater_footprint(cx, cy, radius, x0, y0, pixel, ny, nx):
+    """Grid position of a crater and the pixel box its ejecta reaches.
+
+    Returns ``(col, row, radius_px, r0, r1, c0, c1)``: centre [fractional pixels], radius
+    [pixels] and the half-open row and column ranges, clipped to the grid (empty when the
+    crater lies wholly outside). ``x0``, ``y0`` are the map coordinates of pixel (0, 0)'s centre.
+    """
+    col = (cx - x0) / pixel
+    row = (y0 - cy) / pixel
+    r_px = radius / pixel
+    reach = EJECTA_EXTENT * r_px
+    c0 = max(int(np.floor(col - reach)), 0)
+    c1 = min(int(np.ceil(col + reach)) + 1, nx)
+    r0 = max(int(np.floor(row - reach)), 0)
+    r1 = min(int(np.ceil(row + reach)) + 1, ny)
+    return col, row, r_px, r0, r1, c0, c1
+
+
+@numba.njit(cache=True)
+def reference_height(height, col, row, radius_px):
     """Mean of the pre-impact height at the centre and at four points half a radius out."""
     ny, nx = height.shape
     total = 0.0
@@ -279,17 +300,10 @@ def _render(height, rocks, x0, y0, pixel, cx, cy, radius, depth, rim, floor, pea
     ny, nx = height.shape
     taper = EJECTA_EXTENT**-3
     for i in range(cx.size):
-        col = (cx[i] - x0) / pixel
-        row = (y0 - cy[i]) / pixel
-        r_px = radius[i] / pixel
-        reach = EJECTA_EXTENT * r_px
-        c0 = max(int(np.floor(col - reach)), 0)
-        c1 = min(int(np.ceil(col + reach)) + 1, nx)
-        r0 = max(int(np.floor(row - reach)), 0)
-        r1 = min(int(np.ceil(row + reach)) + 1, ny)
+        col, row, r_px, r0, r1, c0, c1 = crater_footprint(cx[i], cy[i], radius[i], x0, y0, pixel, ny, nx)
         if c0 >= c1 or r0 >= r1:
             continue
-        href = _reference_height(height, col, row, r_px)
+        href = reference_height(height, col, row, r_px)
         for r in range(r0, r1):
             for c in range(c0, c1):
                 rho = np.hypot(c - col, r - row) / r_px
