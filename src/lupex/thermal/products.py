@@ -1,0 +1,98 @@
+"""The thermal folder: the maps ``lupex thermal map`` writes and how later stages read them.
+
+A thermal folder holds one GeoTIFF per layer of :data:`THERMAL_STYLES` (with a quicklook PNG)
+and ``thermal.json``, which names the DEM the maps belong to by its fingerprint. Reading the
+folder for a DEM checks both, so maps are never paired with other terrain.
+
+``ice_depth_m`` is the depth of the shallowest buried ice that loses less than 1 mm per
+billion years [m]: 0 where ice is stable at the surface, and NaN (the file's nodata value)
+where no depth within the model's reach (:data:`ICE_DEPTH_LIMIT_M`) keeps ice.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from lupex.errors import LupexError
+from lupex.files import atomic_output
+from lupex.report.layers import LayerStyle
+from lupex.sky.horizon_store import dem_fingerprint
+
+__all__ = ["ICE_DEPTH_LIMIT_M", "MANIFEST_NAME", "NO_STABLE_ICE", "THERMAL_STYLES", "read_thermal",
+           "write_manifest"]
+
+ICE_DEPTH_LIMIT_M = 1.5
+"""Deepest ice-stability depth reported [m]: the reach of the rover's drill."""
+
+NO_STABLE_ICE = np.nan
+"""Value of ``ice_depth_m`` where no ice is stable within :data:`ICE_DEPTH_LIMIT_M`."""
+
+MANIFEST_NAME = "thermal.json"
+
+THERMAL_STYLES = {
+    "tmax": LayerStyle("inferno", "annual maximum surface temperature [K]"),
+    "tmean": LayerStyle("inferno", "annual mean surface temperature [K]"),
+    "ice_depth_m": LayerStyle("viridis_r", "ice-stability depth [m] (blank: none within 1.5 m)", 0,
+                              ICE_DEPTH_LIMIT_M),
+    "cold_trap": LayerStyle("Blues", "1 = surface cold trap (max < 110 K)", 0, 1),
+}
+"""Layers of a thermal folder, each written as NAME.tif and NAME.png."""
+
+
+def write_manifest(out_dir: Path, dem: xr.DataArray, settings: dict, overwrite: bool = False) -> Path:
+    """Write ``thermal.json``: the DEM's fingerprint and the settings the maps were made with."""
+    path = out_dir / MANIFEST_NAME
+    with atomic_output(path, overwrite) as tmp:
+        tmp.write_text(json.dumps({"dem_fingerprint": dem_fingerprint(dem), **settings}, indent=2) + "\n")
+    return path
+
+
+def read_thermal(folder: str | Path, dem: xr.DataArray) -> xr.Dataset:
+    """The layers of a thermal folder, checked against the DEM they are used with.
+
+    Parameters
+    ----------
+    folder : path-like
+        Output folder of ``lupex thermal map``.
+    dem : xarray.DataArray
+        Heights [m] the maps must have been computed from.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``tmax`` and ``tmean`` [K], ``ice_depth_m`` [m] (NaN: no stable ice within 1.5 m),
+        ``cold_trap`` (uint8, 1 = cold trap), on the DEM's grid.
+
+    Raises
+    ------
+    LupexError
+        When a layer or the manifest is missing, or the maps belong to another DEM.
+    """
+    import rioxarray  # noqa: F401  (registers the .rio accessor)
+
+    folder = Path(folder)
+    manifest = folder / MANIFEST_NAME
+    if not manifest.is_file():
+        raise LupexError(f"{folder} is not a thermal folder (no {MANIFEST_NAME}); make one with 'lupex thermal map'")
+    try:
+        identity = json.loads(manifest.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise LupexError(f"cannot read {manifest}: {exc}") from None
+    if identity.get("dem_fingerprint") != dem_fingerprint(dem):
+        raise LupexError(f"thermal folder {folder} was computed from another DEM; "
+                         "rerun 'lupex thermal map' on this one")
+    layers = {}
+    for name in THERMAL_STYLES:
+        path = folder / f"{name}.tif"
+        if not path.is_file():
+            raise LupexError(f"thermal folder {folder} has no {path.name}")
+        layer = xr.open_dataarray(path, engine="rasterio").squeeze("band", drop=True).load()
+        if layer.shape != dem.shape or not np.allclose(layer["x"].values, dem["x"].values) or not np.allclose(
+                layer["y"].values, dem["y"].values):
+            raise LupexError(f"{path} is not on the DEM's grid")
+        layers[name] = layer.rename(name)
+    return xr.Dataset(layers)
