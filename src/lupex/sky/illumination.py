@@ -36,10 +36,13 @@ __all__ = [
     "VisibilityTable",
     "azimuth_split",
     "build_table",
+    "disk_fraction_at",
     "disk_visible_fraction",
     "longest_darkness_hours",
     "mean_visibility",
     "never_visible",
+    "pixel_major_blocks",
+    "tilt_terms",
     "visibility_per_epoch",
 ]
 
@@ -100,7 +103,9 @@ class VisibilityTable:
 
 
 @numba.njit(cache=True, inline="always")
-def _disk_fraction(delta: float, radius: float) -> float:
+def disk_fraction_at(delta: float, radius: float) -> float:
+    """Fraction of a disk of angular radius ``radius`` above a straight horizon ``delta``
+    below its centre (compiled scalar form of :func:`disk_visible_fraction`) [-]."""
     if delta >= radius:
         return 1.0
     if delta <= -radius:
@@ -151,7 +156,7 @@ def _accumulate(table, full_below, lower, upper_weight, elevation, radius, centr
                 if centre_only:
                     table[a, j] += weight * (1.0 if delta > 0.0 else 0.0)
                 else:
-                    table[a, j] += weight * _disk_fraction(delta, radius[k])
+                    table[a, j] += weight * disk_fraction_at(delta, radius[k])
 
 
 def build_table(track: BodyTrack, n_azimuths: int, centre_only: bool = False,
@@ -197,7 +202,7 @@ def build_table(track: BodyTrack, n_azimuths: int, centre_only: bool = False,
     return VisibilityTable(n_azimuths, h0, _TABLE_STEP_DEG, table, envelope)
 
 
-def _tilt_terms(x: NDArray, y: NDArray, reference_xy: tuple[float, float], n_azimuths: int):
+def tilt_terms(x: NDArray, y: NDArray, reference_xy: tuple[float, float], n_azimuths: int):
     """Per-azimuth coefficients of the tilt correction: tilt = dx cx[a] + dy cy[a] [deg]."""
     azimuths = np.radians(np.arange(n_azimuths) * 360.0 / n_azimuths)
     to_deg = np.degrees(1.0 / MOON_RADIUS_M)
@@ -239,7 +244,7 @@ def _never_kernel(horizon, dx, dy, cx, cy, envelope, out):
             out[i, j] = dark
 
 
-def _pixel_major_blocks(horizon, budget_bytes: int = 128 << 20):
+def pixel_major_blocks(horizon, budget_bytes: int = 128 << 20):
     """Yield (first row, end row, block) with the block as float32 (rows, nx, A).
 
     Reading the cube a band of rows at a time keeps memory bounded for lazily loaded
@@ -274,9 +279,9 @@ def mean_visibility(horizon, x: NDArray, y: NDArray, track: BodyTrack, table: Vi
         Mean visible fraction of the disk (or of the time the centre is visible) [-].
     """
     n_az, ny, nx = horizon.shape
-    dx, dy, cx, cy = _tilt_terms(x, y, track.reference_xy, n_az)
+    dx, dy, cx, cy = tilt_terms(x, y, track.reference_xy, n_az)
     out = np.empty((ny, nx))
-    for r0, r1, block in _pixel_major_blocks(horizon):
+    for r0, r1, block in pixel_major_blocks(horizon):
         _mean_kernel(block, dx, dy[r0:r1], cx, cy, table.table, table.h0_deg, table.step_deg, out[r0:r1])
     return out
 
@@ -294,9 +299,9 @@ def never_visible(horizon, x: NDArray, y: NDArray, track: BodyTrack, table: Visi
     ndarray of bool, shape (ny, nx)
     """
     n_az, ny, nx = horizon.shape
-    dx, dy, cx, cy = _tilt_terms(x, y, track.reference_xy, n_az)
+    dx, dy, cx, cy = tilt_terms(x, y, track.reference_xy, n_az)
     out = np.empty((ny, nx), dtype=np.bool_)
-    for r0, r1, block in _pixel_major_blocks(horizon):
+    for r0, r1, block in pixel_major_blocks(horizon):
         _never_kernel(block, dx, dy[r0:r1], cx, cy, table.envelope_deg, out[r0:r1])
     return out
 
@@ -352,13 +357,13 @@ def longest_darkness_hours(horizon, x: NDArray, y: NDArray, track: BodyTrack, ce
         gets the period plus one step.
     """
     n_az, ny, nx = horizon.shape
-    dx, dy, cx, cy = _tilt_terms(x, y, track.reference_xy, n_az)
+    dx, dy, cx, cy = tilt_terms(x, y, track.reference_xy, n_az)
     lower, upper_weight = azimuth_split(track.azimuth_deg, n_az)
     radius = np.asarray(track.radius_deg, dtype=float)
     # Hidden when the disk's top (or the centre) is at or below the horizon plus mask.
     top = np.asarray(track.elevation_deg, dtype=float) + (0.0 if centre_only else 1.0) * radius - mask_deg
     out = np.empty((ny, nx), dtype=np.int64)
-    for r0, r1, block in _pixel_major_blocks(horizon):
+    for r0, r1, block in pixel_major_blocks(horizon):
         _darkness_kernel(block, dx, dy[r0:r1], cx, cy, lower, upper_weight, top, out[r0:r1])
     return out * track.step_h
 
@@ -391,7 +396,7 @@ def visibility_per_epoch(horizon: NDArray, x: NDArray, y: NDArray, track: BodyTr
     n_az = horizon.shape[0]
     lower, w = azimuth_split(track.azimuth_deg, n_az)
     upper = (lower + 1) % n_az
-    dx, dy, cx, cy = _tilt_terms(x, y, track.reference_xy, n_az)
+    dx, dy, cx, cy = tilt_terms(x, y, track.reference_xy, n_az)
     dx, dy = dx[None, None, :], dy[None, :, None]
 
     def lowered(a):

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
 from lupex.errors import LupexError
+from lupex.thermal.ice_stability import vapour_table
+from lupex.thermal.solver import CYCLE_STATS, equilibrate, initial_profile
 
 __all__ = [
     "STEFAN_BOLTZMANN",
@@ -127,73 +128,6 @@ def make_grid(params: RegolithParams, period_s: float, min_depth_m: float = 0.0)
     return Grid(z, density, conductivity, skin)
 
 
-@numba.njit(cache=True)
-def _cp(t):
-    return (((8.9093e-9 * t - 1.234e-5) * t + 2.3616e-3) * t + 2.7431) * t - 3.6125
-
-
-@numba.njit(cache=True)
-def _tridiagonal(a, b, c, d, out):
-    n = d.size
-    cp = np.empty(n)
-    dp = np.empty(n)
-    cp[0] = c[0] / b[0]
-    dp[0] = d[0] / b[0]
-    for i in range(1, n):
-        m = b[i] - a[i] * cp[i - 1]
-        cp[i] = c[i] / m
-        dp[i] = (d[i] - a[i] * dp[i - 1]) / m
-    out[n - 1] = dp[n - 1]
-    for i in range(n - 2, -1, -1):
-        out[i] = dp[i] - cp[i] * out[i + 1]
-
-
-@numba.njit(cache=True)
-def _step(temp, z, rho, kc, chi, eps_sigma, absorbed, q_geo, dt):
-    """One Crank-Nicolson step with the Newton-solved surface row, in place."""
-    n = z.size
-    k = kc * (1.0 + chi * (temp / 350.0) ** 3)
-    k_half = 0.5 * (k[1:] + k[:-1])
-    dz = z[1:] - z[:-1]
-    g = k_half / dz  # conductance between nodes [W m^-2 K^-1]
-    a = np.zeros(n)
-    b = np.zeros(n)
-    c = np.zeros(n)
-    d = np.zeros(n)
-    for i in range(1, n - 1):
-        volume = 0.5 * (dz[i - 1] + dz[i])
-        capacity = rho[i] * _cp(temp[i]) * volume / dt
-        flux_now = g[i] * (temp[i + 1] - temp[i]) - g[i - 1] * (temp[i] - temp[i - 1])
-        a[i] = -0.5 * g[i - 1]
-        c[i] = -0.5 * g[i]
-        b[i] = capacity + 0.5 * (g[i - 1] + g[i])
-        d[i] = capacity * temp[i] + 0.5 * flux_now
-    a[n - 1] = -g[n - 2]
-    b[n - 1] = g[n - 2]
-    d[n - 1] = q_geo
-    new = temp.copy()
-    for _ in range(20):
-        t0 = new[0]
-        b[0] = -(4.0 * eps_sigma * t0**3 + g[0])
-        c[0] = g[0]
-        d[0] = -absorbed - 3.0 * eps_sigma * t0**4
-        _tridiagonal(a, b, c, d, new)
-        if abs(new[0] - t0) < 1e-6:
-            break
-    temp[:] = new
-
-
-@numba.njit(cache=True)
-def _cycle(temp, z, rho, kc, chi, eps_sigma, absorbed, q_geo, dt, surface, bottom_mean):
-    """Run one forcing cycle; record the surface temperature and the mean at every node."""
-    mean = np.zeros(z.size)
-    for j in range(absorbed.size):
-        _step(temp, z, rho, kc, chi, eps_sigma, absorbed[j], q_geo, dt)
-        surface[j] = temp[0]
-        mean += temp
-    bottom_mean[:] = mean / absorbed.size
-
-
 @dataclass(frozen=True)
 class ThermalRun:
     """Result of a run to equilibrium.
@@ -204,8 +138,15 @@ class ThermalRun:
         Surface temperature at each step of the last cycle [K].
     mean_profile_k : ndarray
         Cycle-mean temperature at every node [K].
+    max_profile_k : ndarray
+        Cycle-maximum temperature at every node [K].
     final_profile_k : ndarray
         Temperature at every node at the end of the last cycle [K].
+    mean_flux_w_m2 : ndarray
+        Cycle-mean upward conductive flux between consecutive nodes [W m^-2].
+    vapour_mean : ndarray
+        Cycle mean of ``p_v(T) / sqrt(T)`` at every node [Pa K^-1/2]
+        (:mod:`lupex.thermal.ice_stability`).
     grid : Grid
         The nodes.
     cycles : int
@@ -214,20 +155,23 @@ class ThermalRun:
 
     surface_k: NDArray
     mean_profile_k: NDArray
+    max_profile_k: NDArray
     final_profile_k: NDArray
+    mean_flux_w_m2: NDArray
+    vapour_mean: NDArray
     grid: Grid
     cycles: int
 
 
 def run_to_equilibrium(absorbed_w_m2: ArrayLike, dt_s: float, params: RegolithParams | None = None,
-                       period_s: float | None = None, tolerance_k: float = 0.01, max_cycles: int = 2000,
+                       period_s: float | None = None, tolerance_k: float = 0.01, max_cycles: int = 200,
                        min_depth_m: float = 0.0) -> ThermalRun:
-    """Repeat a cycle of absorbed flux until the regolith's temperatures stop changing.
+    """Repeat a cycle of absorbed flux until the regolith's temperatures are periodic.
 
     Parameters
     ----------
     absorbed_w_m2 : array_like
-        Absorbed solar flux at each step of one cycle [W m^-2] (albedo already applied).
+        Absorbed flux at each step of one cycle [W m^-2] (albedo already applied).
     dt_s : float
         Time step [s].
     params : RegolithParams, optional
@@ -236,7 +180,7 @@ def run_to_equilibrium(absorbed_w_m2: ArrayLike, dt_s: float, params: RegolithPa
         Period that sets the grid's skin depth [s]; the cycle's length by default.
     tolerance_k : float
         Convergence: largest change of the cycle-mean temperature at any node from one
-        cycle to the next [K].
+        cycle to the next, and largest spin-up correction [K] (:mod:`lupex.thermal.solver`).
     max_cycles : int
         Give up after this many cycles.
     min_depth_m : float
@@ -250,17 +194,17 @@ def run_to_equilibrium(absorbed_w_m2: ArrayLike, dt_s: float, params: RegolithPa
     params = params or RegolithParams()
     flux = np.ascontiguousarray(absorbed_w_m2, dtype=float)
     grid = make_grid(params, period_s or flux.size * dt_s, min_depth_m)
+    n = grid.z.size
     eps_sigma = params.emissivity * STEFAN_BOLTZMANN
-    # Start near the radiative-equilibrium mean, with the geothermal gradient below.
-    start = max((max(flux.mean(), 1e-3) / eps_sigma) ** 0.25 * 0.8, 40.0)
-    temp = start + params.geothermal_flux * grid.z / grid.contact_conductivity.mean()
-    surface = np.empty(flux.size)
-    mean = np.zeros(grid.z.size)
-    previous = np.full(grid.z.size, np.inf)
-    for cycle in range(1, max_cycles + 1):
-        _cycle(temp, grid.z, grid.density, grid.contact_conductivity, params.chi, eps_sigma, flux,
-               params.geothermal_flux, dt_s, surface, mean)
-        if np.max(np.abs(mean - previous)) < tolerance_k:
-            return ThermalRun(surface.copy(), mean.copy(), temp.copy(), grid, cycle)
-        previous = mean.copy()
-    raise LupexError(f"the regolith model did not converge to {tolerance_k} K within {max_cycles} cycles")
+    temp = np.empty(n)
+    initial_profile(grid.z, grid.contact_conductivity, eps_sigma, params.geothermal_flux, float(flux.mean()), temp)
+    table, table_step = vapour_table()
+    stats = np.empty(len(CYCLE_STATS))
+    mean, peak, vapour = np.empty(n), np.empty(n), np.empty(n)
+    flux_mean, surface = np.empty(n - 1), np.empty(flux.size)
+    cycles = equilibrate(temp, grid.z, grid.density, grid.contact_conductivity, params.chi, eps_sigma,
+                         params.geothermal_flux, flux, float(dt_s), table, table_step, n, tolerance_k, max_cycles,
+                         stats, mean, peak, flux_mean, vapour, surface)
+    if cycles < 0:
+        raise LupexError(f"the regolith model did not converge to {tolerance_k} K within {max_cycles} cycles")
+    return ThermalRun(surface, mean, peak, temp, flux_mean, vapour, grid, cycles)
