@@ -17,6 +17,8 @@ from lupex.cli import geo as geo_cli
 from lupex.cli import horizon as horizon_cli
 from lupex.cli import illuminate as illuminate_cli
 from lupex.cli import mission as mission_cli
+from lupex.cli import route as route_cli
+from lupex.cli import rover as rover_cli
 from lupex.cli import sky as sky_cli
 from lupex.cli import terrain as terrain_cli
 from lupex.cli import thermal as thermal_cli
@@ -48,6 +50,8 @@ cli.add_command(horizon_cli.horizon)
 cli.add_command(illuminate_cli.illuminate)
 cli.add_command(timeseries_cli.timeseries)
 cli.add_command(thermal_cli.thermal)
+cli.add_command(route_cli.route)
+cli.add_command(rover_cli.rover)
 
 
 def _fail(message: str) -> int:
