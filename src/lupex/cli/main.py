@@ -15,6 +15,7 @@ from lupex import __version__
 from lupex.cli import data as data_cli
 from lupex.cli import geo as geo_cli
 from lupex.cli import horizon as horizon_cli
+from lupex.cli import ice as ice_cli
 from lupex.cli import illuminate as illuminate_cli
 from lupex.cli import mission as mission_cli
 from lupex.cli import route as route_cli
@@ -52,6 +53,7 @@ cli.add_command(timeseries_cli.timeseries)
 cli.add_command(thermal_cli.thermal)
 cli.add_command(route_cli.route)
 cli.add_command(rover_cli.rover)
+cli.add_command(ice_cli.ice)
 
 
 def _fail(message: str) -> int:
