@@ -21,7 +21,8 @@ from lupex.sky.ephemeris import SUN_RADIUS_KM
 from lupex.sky.illumination import BodyTrack, azimuth_split, disk_fraction_at
 from lupex.thermal.regolith import RegolithParams
 
-__all__ = ["AU_KM", "SOLAR_CONSTANT_W_M2", "SunForcing", "facet_angles"]
+__all__ = ["AU_KM", "SOLAR_CONSTANT_W_M2", "SunForcing", "absorbed_series", "albedo_coefficients", "direct_flux",
+           "facet_angles"]
 
 SOLAR_CONSTANT_W_M2 = 1361.0
 """Total solar irradiance at 1 au [W m^-2] (Kopp & Lean 2011)."""
@@ -131,3 +132,13 @@ def direct_flux(horizon, dx, dy, cx, cy, facet, albedo, k, lower, upper_weight, 
     theta = np.degrees(np.arccos(min(cos_i, 1.0)))
     reflectance = albedo[0] + albedo[1] * (theta / 45.0) ** 3 + albedo[2] * (theta / 90.0) ** 8
     return incident, incident * (1.0 - reflectance)
+
+
+@numba.njit(cache=True)
+def absorbed_series(horizon, dx, dy, cx, cy, facet, albedo, lower, upper_weight, elevation, radius, sin_e, cos_e,
+                    tilt_x, tilt_y, sin_az, cos_az, irradiance, out):
+    """Direct sunlight absorbed by one pixel at every epoch into ``out`` [W m^-2]
+    (arguments of :func:`direct_flux`, the per-epoch ones from :meth:`SunForcing.kernel_args`)."""
+    for k in range(out.size):
+        out[k] = direct_flux(horizon, dx, dy, cx, cy, facet, albedo, k, lower, upper_weight, elevation, radius,
+                             sin_e, cos_e, tilt_x, tilt_y, sin_az, cos_az, irradiance)[1]

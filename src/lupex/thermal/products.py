@@ -18,12 +18,12 @@ import numpy as np
 import xarray as xr
 
 from lupex.errors import LupexError
-from lupex.files import atomic_output
-from lupex.report.layers import LayerStyle
+from lupex.files import atomic_output, check_writable
+from lupex.report.layers import LayerStyle, prepare_folder, write_layer_files
 from lupex.sky.horizon_store import dem_fingerprint
 
-__all__ = ["ICE_DEPTH_LIMIT_M", "MANIFEST_NAME", "NO_STABLE_ICE", "THERMAL_STYLES", "read_thermal",
-           "write_manifest"]
+__all__ = ["EXTRA_STYLES", "ICE_DEPTH_LIMIT_M", "MANIFEST_NAME", "NO_STABLE_ICE", "SUBSURFACE_NAME",
+           "THERMAL_STYLES", "prepare_thermal_folder", "read_thermal", "write_manifest", "write_thermal"]
 
 ICE_DEPTH_LIMIT_M = 1.5
 """Deepest ice-stability depth reported [m]: the reach of the rover's drill."""
@@ -33,6 +33,9 @@ NO_STABLE_ICE = np.nan
 
 MANIFEST_NAME = "thermal.json"
 
+SUBSURFACE_NAME = "subsurface.nc"
+"""Mean and maximum temperature and ice loss at the model's nodes down to 1.5 m."""
+
 THERMAL_STYLES = {
     "tmax": LayerStyle("inferno", "annual maximum surface temperature [K]"),
     "tmean": LayerStyle("inferno", "annual mean surface temperature [K]"),
@@ -40,7 +43,37 @@ THERMAL_STYLES = {
                               ICE_DEPTH_LIMIT_M),
     "cold_trap": LayerStyle("Blues", "1 = surface cold trap (max < 110 K)", 0, 1),
 }
-"""Layers of a thermal folder, each written as NAME.tif and NAME.png."""
+"""Layers every thermal folder holds, each written as NAME.tif and NAME.png."""
+
+EXTRA_STYLES = {"tmin": LayerStyle("inferno", "annual minimum surface temperature [K]")}
+"""Further layers ``lupex thermal map`` writes."""
+
+
+def prepare_thermal_folder(out_dir: Path, overwrite: bool) -> None:
+    """Check before any work that every file of a thermal folder may be written."""
+    prepare_folder(out_dir, [*THERMAL_STYLES, *EXTRA_STYLES], overwrite)
+    for name in (SUBSURFACE_NAME, MANIFEST_NAME):
+        check_writable(out_dir / name, overwrite)
+
+
+def write_thermal(out_dir: Path, dem: xr.DataArray, maps: xr.Dataset, subsurface: xr.Dataset, settings: dict,
+                  overwrite: bool = False) -> list[Path]:
+    """Write the maps (GeoTIFF + PNG), ``subsurface.nc`` and, last, the manifest; each file
+    atomically, so a folder without a manifest is an unfinished one.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    paths = []
+    for name, style in {**THERMAL_STYLES, **EXTRA_STYLES}.items():
+        paths += write_layer_files(maps[name], style, out_dir, dem, overwrite)
+    with atomic_output(out_dir / SUBSURFACE_NAME, overwrite) as tmp:
+        subsurface.to_netcdf(tmp, engine="netcdf4")
+    paths.append(out_dir / SUBSURFACE_NAME)
+    paths.append(write_manifest(out_dir, dem, settings, overwrite))
+    return paths
 
 
 def write_manifest(out_dir: Path, dem: xr.DataArray, settings: dict, overwrite: bool = False) -> Path:

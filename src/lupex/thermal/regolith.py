@@ -9,11 +9,10 @@ and radiates as a grey body, the bottom receives the geothermal flux.
 
 Numerics: nodes on a grid that is fine at the surface and grows geometrically with depth
 (first layer ``z_s / m``, growth ``1 + 1/n``, down to ``b z_s``, ``z_s`` the skin depth of the
-forcing period; Hayne et al. 2017, appendix A2), Crank-Nicolson in time with conductivity
-and heat capacity taken at the start of each step, and the surface energy balance solved by
-Newton's method together with the interior (the linearised surface row joins the tridiagonal
-system). The run repeats the forcing cycle until the temperature at every depth changes by
-less than a tolerance from one cycle to the next: spin-up by a criterion, not a fixed count.
+forcing period; Hayne et al. 2017, appendix A2); the time stepping (Crank-Nicolson with
+properties extrapolated to the half step, the surface balance solved by Newton's method at
+the new time) and the accelerated spin-up to a periodic state are in
+:mod:`lupex.thermal.solver`.
 """
 
 from __future__ import annotations
@@ -179,8 +178,8 @@ def run_to_equilibrium(absorbed_w_m2: ArrayLike, dt_s: float, params: RegolithPa
     period_s : float, optional
         Period that sets the grid's skin depth [s]; the cycle's length by default.
     tolerance_k : float
-        Convergence: largest change of the cycle-mean temperature at any node from one
-        cycle to the next, and largest spin-up correction [K] (:mod:`lupex.thermal.solver`).
+        Convergence: largest drift of any node's temperature over the last cycle and largest
+        spin-up correction after it [K] (:func:`lupex.thermal.solver.equilibrate`).
     max_cycles : int
         Give up after this many cycles.
     min_depth_m : float

@@ -4,20 +4,25 @@ A column is a set of nodes at depths ``z`` (node 0 the surface). Interior nodes 
 Crank-Nicolson; conductivity ``k = k_c (1 + chi (T/350)^3)`` and heat capacity are taken at
 the extrapolated half step ``T* = 1.5 T^n - 0.5 T^(n-1)``, which keeps the scheme second
 order in time with temperature-dependent properties. The surface node has no heat capacity:
-its energy balance ``absorbed + g_0 (T_1 - T_0) - eps sigma T_0^4 = 0`` holds at the new time,
-solved by Newton's method on one unknown after the tridiagonal system is eliminated from the
-bottom up (``T_i = P_i + Q_i T_(i-1)``), then the profile follows by back substitution. The
-bottom node carries the geothermal flux upward.
+its energy balance ``absorbed + g_0 (T_1 - T_0) - eps sigma T_0^4 = 0`` holds at the new time
+(with ``g_0`` from T extrapolated to it, ``2 T^n - T^(n-1)``), solved by Newton's method on
+one unknown after the tridiagonal system is eliminated from the bottom up
+(``T_i = P_i + Q_i T_(i-1)``); the profile then follows by back substitution. The bottom node
+carries the geothermal flux upward. ``tests/thermal/test_solver.py`` checks the analytic
+half-space, second-order convergence and the geothermal flux at every depth.
 
 Spin-up. Layers at 1-2 m take decades to reach a polar column's equilibrium, so repeating
 the forcing until nothing changes would cost tens of cycles. At equilibrium the cycle-mean
 conductive flux equals the geothermal flux at every depth (the stored heat sums to zero over
-a periodic cycle); after each cycle the kernel corrects the temperature differences between
-nodes by the misfit of that mean flux, ``dT_(i+1) - dT_i = -(G_i - q) / g_i``, anchored at the
-surface, whose mean is pinned by radiation. The fixed point is the same periodic solution a
-plain spin-up reaches; the correction only removes the slow deep mode (a Newton step on it).
-Convergence is declared when the cycle-mean temperature at every node changes by less than
-the tolerance and the correction itself is below it.
+a periodic cycle). So the heat the layers below an interface gained over a cycle, divided by
+the period, is the misfit of the mean flux through it, ``H_i``. After each cycle the kernel
+shifts the whole column by ``H_0 / (4 <eps sigma T^4> / <T>)`` (the surface then radiates
+the column's net gain away: this carries dark columns, whose radiation is feeble) and widens
+the temperature difference across every interface by ``H_i dz_i / k_i``: a Newton-like step
+on the slow modes. The heat gained is measured from each node's net temperature change over
+the cycle, which is zero exactly when the column is periodic, so the fixed point is the
+same periodic solution a plain spin-up reaches. Converged means that no node's temperature
+drifted over the last cycle, and no correction moved it, by more than the tolerance.
 """
 
 from __future__ import annotations
@@ -42,45 +47,50 @@ def _cp(t):
 
 
 @numba.njit(cache=True)
-def _step(temp, prev, dz, rho_volume, kc, chi, eps_sigma, absorbed, q_geo, dt, k, capacity, g, p, q):
+def _step(temp, prev, inv_dz, capacity_dt, kc, chi_350, eps_sigma, absorbed, q_geo, k, capacity, g, p, q):
     """Advance the column one step, in place; ``prev`` becomes the old profile.
 
+    ``inv_dz`` is 1 / node spacing [m^-1], ``capacity_dt`` is density x node thickness / step
+    [kg m^-2 s^-1] (0 at the surface and bottom nodes), ``chi_350`` is ``chi / 350^3`` [K^-3].
     ``k``, ``capacity``, ``g``, ``p``, ``q`` are scratch arrays; after the call ``g`` holds
     the conductances the step used [W m^-2 K^-1]. Returns the new surface temperature [K].
     """
     n = temp.size
     for i in range(n):
         ts = 1.5 * temp[i] - 0.5 * prev[i]
-        k[i] = kc[i] * (1.0 + chi * (ts / 350.0) ** 3)
-        capacity[i] = rho_volume[i] * _cp(ts) / dt  # per area and step [W m^-2 K^-1]
-    for i in range(n - 1):
-        g[i] = 0.5 * (k[i] + k[i + 1]) / dz[i]
+        k[i] = kc[i] * (1.0 + chi_350 * ts * ts * ts)
+        capacity[i] = capacity_dt[i] * _cp(ts)  # per area and step [W m^-2 K^-1]
+        if i > 0:
+            g[i - 1] = 0.5 * (k[i - 1] + k[i]) * inv_dz[i - 1]
     p[n - 1] = q_geo / g[n - 2]
     q[n - 1] = 1.0
     for i in range(n - 2, 0, -1):
-        rhs = capacity[i] * temp[i] + 0.5 * (g[i] * (temp[i + 1] - temp[i]) - g[i - 1] * (temp[i] - temp[i - 1]))
-        den = capacity[i] + 0.5 * (g[i - 1] + g[i]) - 0.5 * g[i] * q[i + 1]
-        p[i] = (rhs + 0.5 * g[i] * p[i + 1]) / den
-        q[i] = 0.5 * g[i - 1] / den
-    # Surface: absorbed + g0 (P1 + (Q1 - 1) T0) = eps sigma T0^4, monotone in T0.
+        half_up = 0.5 * g[i - 1]
+        half_down = 0.5 * g[i]
+        rhs = capacity[i] * temp[i] + half_down * (temp[i + 1] - temp[i]) - half_up * (temp[i] - temp[i - 1])
+        inv_den = 1.0 / (capacity[i] + half_up + half_down * (1.0 - q[i + 1]))
+        p[i] = (rhs + half_down * p[i + 1]) * inv_den
+        q[i] = half_up * inv_den
+    # Surface: absorbed + g_s (P1 + (Q1 - 1) T0) = eps sigma T0^4, monotone in T0. The balance
+    # holds at the new time, so its conductance is taken at T extrapolated there.
+    t_a = 2.0 * temp[0] - prev[0]
+    t_b = 2.0 * temp[1] - prev[1]
+    g_s = 0.5 * (kc[0] * (1.0 + chi_350 * t_a * t_a * t_a) + kc[1] * (1.0 + chi_350 * t_b * t_b * t_b)) * inv_dz[0]
     t0 = temp[0]
-    a = absorbed + g[0] * p[1]
-    b = g[0] * (1.0 - q[1])
+    a = absorbed + g_s * p[1]
+    b = g_s * (1.0 - q[1])
     for _ in range(50):
         t3 = t0 * t0 * t0
-        f = a - b * t0 - eps_sigma * t3 * t0
-        delta = f / (b + 4.0 * eps_sigma * t3)
-        t_new = t0 + delta
-        if t_new < 0.5 * t0:
-            t_new = 0.5 * t0
-        if abs(t_new - t0) < 1e-7:
-            t0 = t_new
-            break
+        delta = (a - b * t0 - eps_sigma * t3 * t0) / (b + 4.0 * eps_sigma * t3)
+        t_new = max(t0 + delta, 0.5 * t0)
+        converged = abs(t_new - t0) < 1e-5
         t0 = t_new
-    for i in range(n):
-        prev[i] = temp[i]
+        if converged:
+            break
+    prev[0] = temp[0]
     temp[0] = t0
     for i in range(1, n):
+        prev[i] = temp[i]
         temp[i] = p[i] + q[i] * temp[i - 1]
     return t0
 
@@ -122,11 +132,12 @@ def run_cycle(temp, prev, z, rho, kc, chi, eps_sigma, q_geo, forcing, dt, vapour
     """
     n = z.size
     dz = z[1:] - z[:-1]
-    rho_volume = np.empty(n)
-    rho_volume[0] = 0.0
+    capacity_dt = np.zeros(n)
     for i in range(1, n - 1):
-        rho_volume[i] = rho[i] * 0.5 * (dz[i - 1] + dz[i])
-    rho_volume[n - 1] = 0.0
+        capacity_dt[i] = rho[i] * 0.5 * (dz[i - 1] + dz[i]) / dt
+    chi_350 = chi / 350.0**3
+    inv_dz = 1.0 / dz
+    inv_vapour_step = 1.0 / vapour_step
     k = np.empty(n)
     capacity = np.empty(n)
     g = np.empty(n - 1)
@@ -143,7 +154,7 @@ def run_cycle(temp, prev, z, rho, kc, chi, eps_sigma, q_geo, forcing, dt, vapour
     steps = forcing.size
     n_table = vapour_table.size
     for j in range(steps):
-        t0 = _step(temp, prev, dz, rho_volume, kc, chi, eps_sigma, forcing[j], q_geo, dt, k, capacity, g, p, q)
+        t0 = _step(temp, prev, inv_dz, capacity_dt, kc, chi_350, eps_sigma, forcing[j], q_geo, k, capacity, g, p, q)
         for i in range(n - 1):
             mean_flux[i] += 0.5 * g[i] * (temp[i + 1] - temp[i] + prev[i + 1] - prev[i])
         if t0 > t_max:
@@ -159,7 +170,7 @@ def run_cycle(temp, prev, z, rho, kc, chi, eps_sigma, q_geo, forcing, dt, vapour
             if temp[i] > max_profile[i]:
                 max_profile[i] = temp[i]
         for i in range(n_vapour):
-            position = (temp[i] - VAPOUR_TABLE_START_K) / vapour_step
+            position = (temp[i] - VAPOUR_TABLE_START_K) * inv_vapour_step
             if position > 0.0:
                 m = int(position)
                 if m >= n_table - 1:
@@ -193,8 +204,8 @@ def equilibrate(temp, z, rho, kc, chi, eps_sigma, q_geo, forcing, dt, vapour_tab
                 tolerance, max_cycles, stats, mean_profile, max_profile, mean_flux, vapour_mean, surface):
     """Repeat the forcing cycle from ``temp`` until the column is periodic (module docstring).
 
-    Arguments as in :func:`run_cycle`; ``tolerance`` [K] bounds the change of the cycle-mean
-    temperature at every node and the flux correction. The outputs describe the last cycle.
+    Arguments as in :func:`run_cycle`; ``tolerance`` [K] bounds each node's drift over the
+    last cycle and the correction applied after it. The outputs describe the last cycle.
 
     Returns
     -------
@@ -203,25 +214,36 @@ def equilibrate(temp, z, rho, kc, chi, eps_sigma, q_geo, forcing, dt, vapour_tab
     """
     n = z.size
     prev = temp.copy()
-    last = np.full(n, np.inf)
+    start = np.empty(n)
+    heat = np.zeros(n)
+    period = dt * forcing.size
     for cycle in range(1, max_cycles + 1):
+        start[:] = temp
         run_cycle(temp, prev, z, rho, kc, chi, eps_sigma, q_geo, forcing, dt, vapour_table, vapour_step,
                   n_vapour, stats, mean_profile, max_profile, mean_flux, vapour_mean, surface)
-        change = 0.0
+        drift = 0.0
         for i in range(n):
-            change = max(change, abs(mean_profile[i] - last[i]))
-            last[i] = mean_profile[i]
-        offset = 0.0
-        largest = 0.0
+            drift = max(drift, abs(temp[i] - start[i]))
+        # Heat each node gained over the cycle, per area and time [W m^-2]: the slow modes' signature.
+        for i in range(1, n - 1):
+            volume = 0.5 * (z[i + 1] - z[i - 1])
+            heat[i] = rho[i] * volume * _cp(mean_profile[i]) * (temp[i] - start[i]) / period
+        gained_below = heat.sum()
+        # The whole column gained heat: shift it so that the surface radiates that much more.
+        offset = gained_below * stats[2] / (4.0 * stats[3])
+        largest = abs(offset)
+        temp[0] += offset
+        prev[0] += offset
         for i in range(n - 1):
+            gained_below -= heat[i]
             t_a = mean_profile[i]
             t_b = mean_profile[i + 1]
             k_a = kc[i] * (1.0 + chi * (t_a / 350.0) ** 3)
             k_b = kc[i + 1] * (1.0 + chi * (t_b / 350.0) ** 3)
-            offset += (q_geo - mean_flux[i]) * (z[i + 1] - z[i]) / (0.5 * (k_a + k_b))
+            offset += gained_below * (z[i + 1] - z[i]) / (0.5 * (k_a + k_b))
             temp[i + 1] += offset
             prev[i + 1] += offset
             largest = max(largest, abs(offset))
-        if change < tolerance and largest < tolerance:
+        if drift < tolerance and largest < tolerance:
             return cycle
     return -1
