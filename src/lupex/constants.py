@@ -3,6 +3,12 @@
 MOON_RADIUS_M = 1_737_400.0
 """Radius of the lunar reference sphere used by LOLA products [m] (Smith et al. 2010)."""
 
+SOLAR_CONSTANT_W_M2 = 1361.0
+"""Total solar irradiance at 1 au [W m^-2] (Kopp & Lean 2011)."""
+
+AU_KM = 149_597_870.7
+"""Astronomical unit [km] (IAU 2012 B2)."""
+
 MOON_GRAVITY_M_S2 = 1.625
 """Mean surface gravity of the Moon [m s^-2] (Williams et al. 2014, GRAIL)."""
 

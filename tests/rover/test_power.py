@@ -8,6 +8,7 @@ battery 3000 Wh, reserve 0.25, charge and discharge efficiency 0.95; drill 150 W
 import numpy as np
 import pytest
 
+from lupex.constants import AU_KM
 from lupex.errors import LupexError
 from lupex.rover.model import RoverConfig
 from lupex.rover.power import (
@@ -19,7 +20,6 @@ from lupex.rover.power import (
     shadow_endurance_h,
     solar_power_w,
 )
-from lupex.thermal.point import AU_KM
 
 ROVER = RoverConfig()
 

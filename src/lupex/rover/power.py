@@ -22,10 +22,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from lupex.constants import MOON_GRAVITY_M_S2
+from lupex.constants import AU_KM, MOON_GRAVITY_M_S2, SOLAR_CONSTANT_W_M2
 from lupex.errors import LupexError
 from lupex.rover.model import RoverConfig
-from lupex.thermal.point import AU_KM, SOLAR_CONSTANT_W_M2
 
 __all__ = [
     "battery_step",

@@ -16,20 +16,13 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from lupex.constants import MOON_RADIUS_M
+from lupex.constants import AU_KM, MOON_RADIUS_M, SOLAR_CONSTANT_W_M2
 from lupex.sky.ephemeris import SUN_RADIUS_KM
 from lupex.sky.illumination import BodyTrack, azimuth_split, disk_fraction_at
 from lupex.thermal.regolith import RegolithParams
 
-__all__ = ["AU_KM", "SOLAR_CONSTANT_W_M2", "SunForcing", "absorbed_series", "albedo_coefficients", "direct_flux",
+__all__ = ["SunForcing", "absorbed_series", "albedo_coefficients", "direct_flux",
            "facet_angles"]
-
-SOLAR_CONSTANT_W_M2 = 1361.0
-"""Total solar irradiance at 1 au [W m^-2] (Kopp & Lean 2011)."""
-
-AU_KM = 149_597_870.7
-"""Astronomical unit [km] (IAU 2012 B2)."""
-
 
 @dataclass(frozen=True)
 class SunForcing:

@@ -5,18 +5,13 @@ from __future__ import annotations
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from lupex.constants import AU_KM, SOLAR_CONSTANT_W_M2
 from lupex.sky.ephemeris import parse_utc, sun_earth_topocentric
 from lupex.sky.illumination import disk_visible_fraction
 from lupex.sky.tracks import epochs
 from lupex.thermal.regolith import RegolithParams, albedo, run_to_equilibrium
 
-__all__ = ["LUNAR_SEASON_DAYS", "SOLAR_CONSTANT_W_M2", "FacetConfig", "facet_temperatures"]
-
-SOLAR_CONSTANT_W_M2 = 1361.0
-"""Total solar irradiance at 1 au [W m^-2] (Kopp & Lean 2011)."""
-
-AU_KM = 149_597_870.7
-"""Astronomical unit [km] (IAU 2012 B2)."""
+__all__ = ["LUNAR_SEASON_DAYS", "FacetConfig", "absorbed_flux", "facet_temperatures"]
 
 LUNAR_SEASON_DAYS = 346.62
 """Period of the Sun's declination cycle in the lunar sky, the eclipse year [days]: the
