@@ -4,6 +4,7 @@ heat, the maps' coarser grid stays within its stated error, and the ice layers f
 import numpy as np
 import pytest
 
+from lupex.errors import LupexError
 from lupex.sky.horizon import DemHorizons
 from lupex.sky.illumination import tilt_terms
 from lupex.sky.tracks import epochs, sun_earth_tracks
@@ -111,3 +112,13 @@ def test_a_partial_regolith_table_keeps_the_maps_grid():
     config = ThermalMapConfig(regolith={"albedo": 0.2})
     assert config.regolith.albedo == 0.2
     assert config.regolith.layers_per_skin == MAP_REGOLITH.layers_per_skin
+
+
+def test_a_dem_with_holes_is_refused_before_any_work(site):
+    dem, horizon = site
+    holed = dem.copy()
+    holed.values[3, 4] = np.nan
+    with pytest.raises(LupexError, match="missing"):
+        thermal_maps(holed, horizon, ThermalMapConfig(terrain_cells=0))
+    with pytest.raises(LupexError, match="grid"):
+        thermal_maps(dem, horizon[:, :10], ThermalMapConfig(terrain_cells=0))

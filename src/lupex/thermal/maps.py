@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from lupex.errors import LupexError
 from lupex.raster import like
 from lupex.sky.ephemeris import parse_utc
-from lupex.sky.horizon import ground_pixel_m
+from lupex.sky.horizon import check_polar, ground_pixel_m, prepare_heights
 from lupex.sky.illumination import tilt_terms
 from lupex.sky.tracks import epochs, sun_earth_tracks
 from lupex.terrain.surface import slope_aspect
@@ -147,8 +147,13 @@ def thermal_maps(dem: xr.DataArray, horizon, config: ThermalMapConfig,
     Raises
     ------
     LupexError
-        When some columns do not converge within ``max_cycles``.
+        For a DEM off the polar map or with holes, a cube on another grid, or columns that do
+        not converge within ``max_cycles``.
     """
+    check_polar(dem, "DEM")
+    prepare_heights(dem.values)  # refuses holes before any work
+    if horizon.shape[1:] != dem.shape:
+        raise LupexError(f"the horizon cube's grid {horizon.shape[1:]} is not the DEM's {dem.shape}")
     step = step or (lambda message: None)
     progress = progress or (lambda done, total: None)
     params = config.regolith
