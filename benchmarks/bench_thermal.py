@@ -18,8 +18,8 @@ import argparse
 import time
 
 import numpy as np
+from machine import cpu_model, load_average, source_state
 
-from benchmarks.machine import cpu_model, load_average, source_state
 from lupex.sky.horizon import DemHorizons
 from lupex.sky.illumination import tilt_terms
 from lupex.sky.tracks import epochs, sun_earth_tracks
