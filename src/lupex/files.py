@@ -6,6 +6,7 @@ A run that is killed half-way never leaves a file that looks finished.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import tempfile
@@ -101,3 +102,37 @@ def atomic_folder(path: str | os.PathLike, overwrite: bool = False) -> Iterator[
             os.replace(tmp, final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def read_manifest(folder: str | os.PathLike, name: str, kind: str, command: str) -> tuple[Path, dict]:
+    """Read the JSON manifest that marks a finished output folder.
+
+    Parameters
+    ----------
+    folder : path-like
+        The output folder.
+    name : str
+        File name of its manifest (e.g. ``thermal.json``).
+    kind, command : str
+        What the folder is and the command that makes one, for the messages.
+
+    Returns
+    -------
+    path : Path
+        The manifest's path.
+    manifest : dict
+        Its contents.
+
+    Raises
+    ------
+    LupexError
+        When the manifest is missing (the folder is not one, or is unfinished) or unreadable.
+    """
+    folder = Path(folder)
+    path = folder / name
+    if not path.is_file():
+        raise LupexError(f"{folder} is not a {kind} folder (no {name}); make one with '{command}'")
+    try:
+        return path, json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise LupexError(f"cannot read {path}: {exc}") from None

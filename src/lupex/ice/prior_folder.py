@@ -18,7 +18,7 @@ import xarray as xr
 
 from lupex.config import build
 from lupex.errors import LupexError
-from lupex.files import atomic_output, check_writable
+from lupex.files import atomic_output, check_writable, read_manifest
 from lupex.ice.params import IceParams
 from lupex.ice.prior import PRIOR_STYLES
 from lupex.report.layers import prepare_folder, write_layer_files
@@ -118,13 +118,7 @@ def read_prior(folder: str | Path, dem: xr.DataArray | None = None) -> tuple[xr.
         ``prior.nc`` no longer matches its manifest.
     """
     folder = Path(folder)
-    manifest_path = folder / PRIOR_JSON
-    if not manifest_path.is_file():
-        raise LupexError(f"{folder} is not a prior folder (no {PRIOR_JSON}); make one with 'lupex ice prior'")
-    try:
-        manifest = json.loads(manifest_path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise LupexError(f"cannot read {manifest_path}: {exc}") from None
+    manifest_path, manifest = read_manifest(folder, PRIOR_JSON, "prior", "lupex ice prior")
     if manifest.get("lupex_ice_prior_format") != _FORMAT_VERSION or not isinstance(manifest.get("params"), dict):
         raise LupexError(f"{manifest_path} is not a lupex prior manifest of format {_FORMAT_VERSION}; "
                          "rerun 'lupex ice prior'")

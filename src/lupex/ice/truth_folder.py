@@ -28,7 +28,7 @@ from affine import Affine
 
 from lupex.config import build
 from lupex.errors import LupexError
-from lupex.files import atomic_output, check_writable
+from lupex.files import atomic_output, check_writable, read_manifest
 from lupex.ice.params import IceParams
 from lupex.ice.prior import NEUTRON_DEPTH_M
 from lupex.ice.prior_folder import prior_fingerprint
@@ -235,13 +235,7 @@ def open_truth(folder: str | Path) -> WaterTruth:
         When the folder is unfinished or its files do not match one another.
     """
     folder = Path(folder)
-    manifest_path = folder / TRUTH_JSON
-    if not manifest_path.is_file():
-        raise LupexError(f"{folder} is not a truth folder (no {TRUTH_JSON}); make one with 'lupex ice truth'")
-    try:
-        manifest = json.loads(manifest_path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise LupexError(f"cannot read {manifest_path}: {exc}") from None
+    manifest_path, manifest = read_manifest(folder, TRUTH_JSON, "truth", "lupex ice truth")
     if manifest.get("lupex_ice_truth_format") != _FORMAT_VERSION or not isinstance(manifest.get("params"), dict):
         raise LupexError(f"{manifest_path} is not a lupex truth manifest of format {_FORMAT_VERSION}; "
                          "rerun 'lupex ice truth'")

@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 
 from lupex.errors import LupexError
-from lupex.files import atomic_output, check_writable
+from lupex.files import atomic_output, check_writable, read_manifest
 from lupex.report.layers import LayerStyle, prepare_folder, write_layer_files
 from lupex.sky.horizon_store import dem_fingerprint
 
@@ -108,13 +108,7 @@ def read_thermal(folder: str | Path, dem: xr.DataArray) -> xr.Dataset:
     import rioxarray  # noqa: F401  (registers the .rio accessor)
 
     folder = Path(folder)
-    manifest = folder / MANIFEST_NAME
-    if not manifest.is_file():
-        raise LupexError(f"{folder} is not a thermal folder (no {MANIFEST_NAME}); make one with 'lupex thermal map'")
-    try:
-        identity = json.loads(manifest.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise LupexError(f"cannot read {manifest}: {exc}") from None
+    _, identity = read_manifest(folder, MANIFEST_NAME, "thermal", "lupex thermal map")
     if identity.get("dem_fingerprint") != dem_fingerprint(dem):
         raise LupexError(f"thermal folder {folder} was computed from another DEM; "
                          "rerun 'lupex thermal map' on this one")
