@@ -1,0 +1,154 @@
+"""The Sun and the Earth at the planning lattice's nodes, one sample per sky step.
+
+Each node sees the Sun's and the Earth's tracks of the tile's reference point
+(:func:`lupex.sky.tracks.sun_earth_tracks`) over its own horizon, lowered by its tilt
+relative to the reference as in :mod:`lupex.sky.illumination`. From them:
+
+* ``sun_fraction``: visible fraction of the solar disk [-];
+* ``solar_w``: power the array would give with a panel square to the Sun's azimuth,
+  ``S0 (1 au / d)^2 f eta A cos(e)`` [W] (:func:`lupex.rover.power.solar_power_w` with one
+  tracking panel); multiplied by a *facing factor* it gives the fixed array's power for a
+  heading: the sum over panels of ``max(0, cos(sun azimuth - heading - panel azimuth))``;
+* ``earth_visible``: the Earth's centre clears the horizon by the rover's antenna mask.
+
+A parked rover turns to the heading that makes the most of the Sun (``facing_parked``); a
+driving rover faces along its move (``facing_moves``, one per move and sky step).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+from numpy.typing import NDArray
+
+from lupex.constants import MOON_RADIUS_M
+from lupex.planning.lattice import Lattice, move_headings_deg
+from lupex.rover.model import RoverConfig
+from lupex.rover.power import solar_power_w
+from lupex.sky.illumination import BodyTrack, azimuth_split, disk_visible_fraction
+from lupex.sky.tracks import sun_earth_tracks
+
+__all__ = ["NodeSky", "node_sky", "panel_facing"]
+
+SUN_RADIUS_KM = 695_700.0
+"""Radius of the Sun [km] (IAU 2015 nominal), to recover its distance from its apparent radius."""
+
+
+@dataclass(frozen=True)
+class NodeSky:
+    """Sun and Earth at every lattice node and sky step.
+
+    Attributes
+    ----------
+    times : ndarray of datetime64[ns], shape (S,)
+        Start of each sky step (UTC).
+    step_h : float
+        Length of a sky step [h].
+    sun_fraction : ndarray of float32, shape (S, N)
+        Visible fraction of the solar disk [-].
+    solar_w : ndarray, shape (S, N)
+        Array power with a panel square to the Sun's azimuth [W].
+    earth_visible : ndarray of bool, shape (S, N)
+        The Earth's centre above the horizon plus the antenna mask.
+    facing_moves : ndarray, shape (S, 16)
+        Facing factor of the array while driving each move [-].
+    facing_parked : float
+        Facing factor at the best heading [-].
+    """
+
+    times: NDArray
+    step_h: float
+    sun_fraction: NDArray
+    solar_w: NDArray
+    earth_visible: NDArray
+    facing_moves: NDArray
+    facing_parked: float
+
+
+def panel_facing(rover: RoverConfig, relative_azimuth_deg: NDArray) -> NDArray:
+    """Facing factor of the array for the Sun at an azimuth relative to the heading [-].
+
+    The ratio of :func:`lupex.rover.power.solar_power_w` to its value for one panel square
+    to the Sun: the sum over fixed panels of ``max(0, cos(relative - panel azimuth))``, or 1
+    for a tracking panel.
+    """
+    one_panel = solar_power_w(rover.model_copy(update={"solar": rover.solar.model_copy(
+        update={"orientation": "tracking"})}), 1.0, 0.0, 0.0)
+    return solar_power_w(rover, 1.0, 0.0, relative_azimuth_deg) / one_panel
+
+
+def _node_horizons(horizon, lattice: Lattice) -> NDArray:
+    """Horizon angles at the nodes' pixels, shape (A, N) [deg]."""
+    rows, cols = lattice.pixel[:, 0], lattice.pixel[:, 1]
+    if isinstance(horizon, xr.DataArray):
+        picked = horizon.isel(y=xr.DataArray(rows, dims="node"), x=xr.DataArray(cols, dims="node"))
+        return np.asarray(picked.values, dtype=float)
+    return np.asarray(horizon, dtype=float)[:, rows, cols]
+
+
+def _elevation_at_nodes(dx: NDArray, dy: NDArray, track: BodyTrack) -> NDArray:
+    """Elevation of the body's centre above each node's horizontal plane, shape (S, N) [deg]:
+    the node's tilt raises the body by ``(dx sin a + dy cos a) / R`` [rad]."""
+    a = np.radians(track.azimuth_deg)[:, None]
+    tilt = np.degrees((dx[None, :] * np.sin(a) + dy[None, :] * np.cos(a)) / MOON_RADIUS_M)
+    return np.asarray(track.elevation_deg)[:, None] + tilt
+
+
+def _horizon_along(columns: NDArray, track: BodyTrack) -> NDArray:
+    """Each node's horizon at the body's grid azimuth, linear between azimuths, shape (S, N) [deg]."""
+    n_az = columns.shape[0]
+    lower, w = azimuth_split(track.azimuth_deg, n_az)
+    return (1.0 - w)[:, None] * columns[lower] + w[:, None] * columns[(lower + 1) % n_az]
+
+
+def node_sky(horizon, dem: xr.DataArray, lattice: Lattice, times: NDArray, step_h: float,
+             rover: RoverConfig) -> NodeSky:
+    """Sample the Sun and the Earth at every node of a lattice.
+
+    Parameters
+    ----------
+    horizon : array-like, shape (A, ny, nx)
+        Horizon angles [deg] on the DEM's grid (an array or ``open_horizon``'s lazy cube).
+    dem : xarray.DataArray
+        The DEM [m] (grid coordinates and the reference height).
+    lattice : Lattice
+        The planning lattice.
+    times : ndarray of datetime64
+        Start of each sky step (UTC), equally spaced by ``step_h``.
+    step_h : float
+        Sky step [h].
+    rover : RoverConfig
+        The rover (solar array, antenna mask).
+
+    Returns
+    -------
+    NodeSky
+    """
+    x, y = dem["x"].values, dem["y"].values
+    reference = (float(x.mean()), float(y.mean()))
+    tracks = sun_earth_tracks(reference, float(np.nanmedian(dem.values)), times, step_h)
+    columns = _node_horizons(horizon, lattice)
+    dx = x[lattice.pixel[:, 1]] - reference[0]
+    dy = y[lattice.pixel[:, 0]] - reference[1]
+    sun, earth = tracks["sun"], tracks["earth"]
+    elevation = _elevation_at_nodes(dx, dy, sun)
+    fraction = disk_visible_fraction(elevation - _horizon_along(columns, sun), np.asarray(sun.radius_deg)[:, None])
+    distance_km = SUN_RADIUS_KM / np.sin(np.radians(np.asarray(sun.radius_deg)))
+    tracking = rover.model_copy(update={"solar": rover.solar.model_copy(update={"orientation": "tracking"})})
+    solar = solar_power_w(tracking, fraction, elevation, 0.0, 0.0, distance_km[:, None] * np.ones_like(fraction))
+    earth_clear = _elevation_at_nodes(dx, dy, earth) - _horizon_along(columns, earth)
+    earth_visible = earth_clear > rover.comms.earth_mask_deg
+    relative = np.asarray(sun.azimuth_deg)[:, None] - move_headings_deg()[None, :]
+    headings = np.arange(0.0, 360.0, 0.5)
+    return NodeSky(
+        times=np.asarray(sun.times),
+        step_h=float(step_h),
+        sun_fraction=fraction.astype(np.float32),
+        solar_w=solar,
+        earth_visible=earth_visible,
+        facing_moves=panel_facing(rover, relative),
+        facing_parked=float(np.max(panel_facing(rover, headings))),
+    )
+
