@@ -20,6 +20,7 @@ from lupex.cli import illuminate as illuminate_cli
 from lupex.cli import mission as mission_cli
 from lupex.cli import route as route_cli
 from lupex.cli import rover as rover_cli
+from lupex.cli import sites as sites_cli
 from lupex.cli import sky as sky_cli
 from lupex.cli import terrain as terrain_cli
 from lupex.cli import thermal as thermal_cli
@@ -52,6 +53,7 @@ cli.add_command(illuminate_cli.illuminate)
 cli.add_command(timeseries_cli.timeseries)
 cli.add_command(thermal_cli.thermal)
 cli.add_command(route_cli.route)
+cli.add_command(sites_cli.sites)
 cli.add_command(rover_cli.rover)
 cli.add_command(ice_cli.ice)
 
