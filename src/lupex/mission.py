@@ -52,9 +52,11 @@ class MissionConfig(BaseModel):
     )
     hazards: HazardConfig = Field(default_factory=HazardConfig, description="Traversability limits.")
     landing_utc: str = Field(
-        "2028-03-01T00:00:00Z",
-        description="Landing time, ISO 8601 UTC. Assumption: JAXA plans the H3 launch for FY2028; "
-        "the day is not published.",
+        "2028-08-20T00:00:00Z",
+        description="Landing time, ISO 8601 UTC. Assumption: JAXA plans the H3 launch for FY2028 (the day "
+        "is not published); a solar rover lands in the south-polar summer, and at 89.45 S the Sun stays "
+        "below the level horizon from February to June 2028 but stands 0.8-1.5 deg up from mid-August to "
+        "November (DE421), so 100 days from 20 August 2028 have the Sun.",
     )
     days: float = Field(100.0, gt=0.0, le=3650.0,
                         description="Surface mission length [days]; about 100 for LUPEX (JAXA, ISRO).")

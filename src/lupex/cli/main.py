@@ -18,6 +18,7 @@ from lupex.cli import horizon as horizon_cli
 from lupex.cli import ice as ice_cli
 from lupex.cli import illuminate as illuminate_cli
 from lupex.cli import mission as mission_cli
+from lupex.cli import plan as plan_cli
 from lupex.cli import route as route_cli
 from lupex.cli import rover as rover_cli
 from lupex.cli import sites as sites_cli
@@ -53,6 +54,7 @@ cli.add_command(illuminate_cli.illuminate)
 cli.add_command(timeseries_cli.timeseries)
 cli.add_command(thermal_cli.thermal)
 cli.add_command(route_cli.route)
+cli.add_command(plan_cli.plan)
 cli.add_command(sites_cli.sites)
 cli.add_command(rover_cli.rover)
 cli.add_command(ice_cli.ice)

@@ -133,13 +133,25 @@ class Lattice:
         return dijkstra(graph, indices=[goal], min_only=True)
 
 
-def _representatives(allowed: NDArray, spacing: int) -> NDArray:
-    """For each block, the flat index of the allowed pixel nearest its centre (-1 if none)."""
-    ny, nx = allowed.shape
+def _blocks(grid: NDArray, spacing: int, fill) -> NDArray:
+    """A grid cut into blocks, shape (bi, bj, spacing^2), padded with ``fill``."""
+    ny, nx = grid.shape
     bi, bj = -(-ny // spacing), -(-nx // spacing)
-    padded = np.zeros((bi * spacing, bj * spacing), dtype=bool)
-    padded[:ny, :nx] = allowed
-    blocks = padded.reshape(bi, spacing, bj, spacing).transpose(0, 2, 1, 3).reshape(bi, bj, spacing * spacing)
+    padded = np.full((bi * spacing, bj * spacing), fill, dtype=grid.dtype)
+    padded[:ny, :nx] = grid
+    return padded.reshape(bi, spacing, bj, spacing).transpose(0, 2, 1, 3).reshape(bi, bj, spacing * spacing)
+
+
+def _representatives(allowed: NDArray, spacing: int, preference: NDArray | None) -> NDArray:
+    """For each block, the flat index of its allowed pixel with the highest preference, the
+    nearest its centre among equals (-1 where the block has no allowed pixel)."""
+    nx = allowed.shape[1]
+    blocks = _blocks(allowed, spacing, False)
+    if preference is not None:
+        score = _blocks(np.where(allowed, np.nan_to_num(preference, nan=-np.inf), -np.inf), spacing, -np.inf)
+        best = score.max(axis=2, keepdims=True)
+        blocks = blocks & (score >= best - 1e-9 * np.abs(best))
+    bi, bj = blocks.shape[:2]
     centre = (spacing - 1) / 2.0
     dr, dc = np.divmod(np.arange(spacing * spacing), spacing)
     order = np.lexsort((np.arange(dr.size), (dr - centre) ** 2 + (dc - centre) ** 2))
@@ -177,7 +189,7 @@ def _segment_energy_wh(heights: NDArray, r0, c0, r1, c1, pixel_m: float, rover: 
 
 
 def build_lattice(cost_per_m: NDArray, heights: NDArray, pixel_m: float, spacing_px: int, rover: RoverConfig,
-                  places_rc: ArrayLike = ()) -> Lattice:
+                  places_rc: ArrayLike = (), preference: NDArray | None = None) -> Lattice:
     """Lay the planning lattice over a costmap.
 
     Parameters
@@ -194,6 +206,10 @@ def build_lattice(cost_per_m: NDArray, heights: NDArray, pixel_m: float, spacing
         The rover (speed, driving power).
     places_rc : array_like of int, shape (p, 2)
         Pixels that must be nodes (start, waypoints); each must be allowed, at most one per block.
+    preference : ndarray, shape (ny, nx), optional
+        Each block's node is its allowed pixel where this is highest (e.g. the mean visible
+        fraction of the Sun, so the rover parks in the sunniest spot); the one nearest the
+        block's centre when absent.
 
     Returns
     -------
@@ -201,7 +217,7 @@ def build_lattice(cost_per_m: NDArray, heights: NDArray, pixel_m: float, spacing
     """
     allowed = np.isfinite(np.asarray(cost_per_m, dtype=float))
     nx = allowed.shape[1]
-    flat = _representatives(allowed, spacing_px)
+    flat = _representatives(allowed, spacing_px, preference)
     places = np.asarray(places_rc, dtype=np.int64).reshape(-1, 2)
     claimed: dict[tuple[int, int], int] = {}
     for i, (r, c) in enumerate(places):
