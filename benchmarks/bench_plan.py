@@ -14,9 +14,10 @@ counted (the sky stage of ``lupex mission`` makes them once for every later stag
   (``tests/planning/timed_reference.py``), which must find the same arrival.
 
 The start and the waypoints are the sunniest allowed pixels, with the Earth in view most
-often, near three points 3 km apart. Run as::
+often, near three points about 4 km apart. From 20 August 2028 the Earth stays below this
+tile's horizon for about 11 days, so the default start is 1 September, when it is up. Run as::
 
-    python benchmarks/bench_plan.py [--size 1000] [--days 14] [--start-time 2028-08-20T00:00:00Z]
+    python benchmarks/bench_plan.py [--size 1000] [--days 14] [--start-time 2028-09-01T00:00:00Z]
 """
 
 from __future__ import annotations
@@ -71,8 +72,8 @@ def sunny_places(dem, horizon, rocks, start_time, days, anchors_px, rover, radiu
 
 def crop_comparison(dem, horizon, rocks, start_time, rover) -> None:
     """The search against the exhaustive time-expanded Dijkstra on a 90 x 90 px crop over a day,
-    charge in 10 Wh quanta (this also warms numba up). The Earth is below the horizon there in the first days after
-    2028-08-20, so the crop plans without the rule that drives need the Earth."""
+    charge in 10 Wh quanta (this also warms numba up). The crop plans without the rule that drives
+    need the Earth, so that one day is enough for a route across it."""
     crop = slice(0, 90)
     crop_dem, crop_rocks, crop_horizon = dem.isel(x=crop, y=crop), rocks.isel(x=crop, y=crop), horizon[:, crop, crop]
     places, _ = sunny_places(crop_dem, crop_horizon, crop_rocks, start_time, 1.0, [(20, 20), (70, 70)], rover,
@@ -100,7 +101,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=1000)
     parser.add_argument("--days", type=float, default=14.0)
-    parser.add_argument("--start-time", default="2028-08-20T00:00:00Z")
+    parser.add_argument("--start-time", default="2028-09-01T00:00:00Z")
     args = parser.parse_args()
     print(f"lupex {lupex.__version__} ({source_state()}), Python {platform.python_version()}, "
           f"numba {numba.__version__}")
