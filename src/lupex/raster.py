@@ -27,6 +27,7 @@ __all__ = [
     "grid_array",
     "is_south_polar",
     "like",
+    "pixel_of",
     "pixel_size",
     "polar_crs",
     "write_geotiff",
@@ -129,6 +130,24 @@ def like(template: xr.DataArray, values: ArrayLike, name: str, units: str, long_
         Variable name, unit string and description.
     """
     return grid_array(values, template.rio.transform(), template.rio.crs, name, units, long_name)
+
+
+def pixel_of(grid: xr.DataArray, x: float, y: float, what: str = "place") -> tuple[int, int]:
+    """Row and column of the pixel of ``grid`` that holds the map point (x, y) [m].
+
+    Raises
+    ------
+    LupexError
+        When the point lies outside the grid, naming ``what`` and the grid's bounds.
+    """
+    t = grid.rio.transform()
+    col = int(np.floor((x - t.c) / t.a))
+    row = int(np.floor((y - t.f) / t.e))
+    if not (0 <= row < grid.shape[-2] and 0 <= col < grid.shape[-1]):
+        left, bottom, right, top = grid.rio.bounds()
+        raise LupexError(f"the {what} at x = {x:.0f} m, y = {y:.0f} m lies outside the grid "
+                         f"(x {left:.0f} to {right:.0f} m, y {bottom:.0f} to {top:.0f} m)")
+    return row, col
 
 
 def pixel_size(grid: xr.DataArray) -> float:

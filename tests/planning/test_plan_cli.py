@@ -97,7 +97,7 @@ def test_an_unreachable_goal_names_the_blocking_constraint(site, tmp_path, capsy
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    (("--start=-80,0",), "lies outside the DEM"),
+    (("--start=-80,0",), "lies outside the grid"),
     (("--waypoints=-89.45",), "is not LAT,LON"),
     (("--start-time", "2100-01-01"), "ephemeris"),
     (("--days", "-2"), "--days must be positive"),

@@ -88,8 +88,8 @@ def test_points_may_start_with_a_minus_sign(cli, costmap, costs):
     ("-12000", point(1, 1), ("--start", "not a point 'X,Y'")),
     (point(1, 1), "1,2,3", ("--goal", "not a point 'X,Y'")),
     (point(1, 1), "nan,3", ("--goal", "finite")),
-    ("0,0", point(1, 1), ("the start 0,0 lies outside the costmap", "x from -12000 to -11500 m")),
-    (point(1, 1), point(40, 1), ("the goal", "lies outside the costmap")),
+    ("0,0", point(1, 1), ("the start at x = 0 m, y = 0 m lies outside the grid", "x -12000 to -11500 m")),
+    (point(1, 1), point(40, 1), ("the goal", "lies outside the grid")),
     (point(6, 6), point(1, 1), ("the start", "is on a forbidden cell")),
     (point(1, 1), point(10, 25), ("the goal", "is on a forbidden cell")),
 ])

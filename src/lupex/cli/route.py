@@ -10,7 +10,7 @@ from pyproj import CRS
 from lupex.cli.options import echo_json, json_option
 from lupex.errors import LupexError
 from lupex.planning.grid_search import least_cost_path
-from lupex.raster import is_south_polar, pixel_size
+from lupex.raster import is_south_polar, pixel_of, pixel_size
 from lupex.sky.horizon import ground_pixel_m
 from lupex.terrain.readers import open_dem
 
@@ -35,15 +35,8 @@ class MapPoint(click.ParamType):
 
 def _cell(costmap: xr.DataArray, point: tuple[float, float], what: str) -> tuple[int, int]:
     """Row and column of the cell holding ``point`` [m], checked to be inside and allowed."""
-    t = costmap.rio.transform()
     x, y = point
-    col = int(np.floor((x - t.c) / t.a))
-    row = int(np.floor((y - t.f) / t.e))
-    rows, cols = costmap.shape
-    if not (0 <= row < rows and 0 <= col < cols):
-        left, bottom, right, top = costmap.rio.bounds()
-        raise LupexError(f"the {what} {x:g},{y:g} lies outside the costmap (x from {left:g} to {right:g} m, "
-                         f"y from {bottom:g} to {top:g} m)")
+    row, col = pixel_of(costmap, x, y, what)
     if not np.isfinite(costmap.values[row, col]):
         raise LupexError(f"the {what} {x:g},{y:g} is on a forbidden cell (cost inf or nodata); "
                          "choose a point the rover may drive on")

@@ -21,6 +21,7 @@ from lupex.planning.costmap import costmap
 from lupex.planning.lattice import Lattice, build_lattice
 from lupex.planning.node_sky import NodeSky, node_sky
 from lupex.planning.timed import Model, PlanConfig, TimedPlan, model_for, plan_route
+from lupex.raster import pixel_of
 from lupex.rover.model import RoverConfig
 from lupex.sky.ephemeris import parse_utc
 from lupex.sky.horizon import ground_pixel_m
@@ -111,17 +112,6 @@ def _iso(t: np.datetime64) -> str:
     return np.datetime_as_string(t, unit="s") + "Z"
 
 
-def _pixel(dem: xr.DataArray, xy: tuple[float, float], what: str) -> tuple[int, int]:
-    t = dem.rio.transform()
-    col = int(np.floor((xy[0] - t.c) / t.a))
-    row = int(np.floor((xy[1] - t.f) / t.e))
-    if not (0 <= row < dem.shape[0] and 0 <= col < dem.shape[1]):
-        left, bottom, right, top = dem.rio.bounds()
-        raise LupexError(f"the {what} at x = {xy[0]:.0f} m, y = {xy[1]:.0f} m lies outside the DEM "
-                         f"(x {left:.0f} to {right:.0f} m, y {bottom:.0f} to {top:.0f} m)")
-    return row, col
-
-
 def _why_forbidden(layers: xr.Dataset, rc: tuple[int, int], rover: RoverConfig, hazards: HazardConfig) -> str:
     slope = float(layers["slope"].values[rc])
     rocks = float(layers["hazard"].values[rc])
@@ -191,8 +181,8 @@ def plan_traverse(dem: xr.DataArray, horizon, rover: RoverConfig, start_xy: tupl
     t0 = parse_utc(start_utc)
     end = t0 + np.timedelta64(int(round((days * 24.0 + config.sky_step_h) * 3600.0)), "s")
     times = epochs(t0, end, config.sky_step_h)
-    places = [_pixel(dem, start_xy, "start")] + [_pixel(dem, xy, f"waypoint {i + 1}")
-                                                 for i, xy in enumerate(waypoints_xy)]
+    places = [pixel_of(dem, *start_xy, "start")] + [pixel_of(dem, *xy, f"waypoint {i + 1}")
+                                                    for i, xy in enumerate(waypoints_xy)]
     step("costmap: slope, roughness, rocks")
     layers = derive_layers(dem, rocks, hazards)
     pixel_m = ground_pixel_m(dem)

@@ -16,20 +16,11 @@ from numpy.typing import ArrayLike, NDArray
 
 from lupex.errors import LupexError
 from lupex.geo import local_to_grid_azimuth, xy_to_latlon
+from lupex.raster import pixel_of
 from lupex.sky.ephemeris import parse_utc, sun_earth_topocentric
 from lupex.sky.illumination import azimuth_split, disk_visible_fraction
 
 __all__ = ["path_series", "point_series"]
-
-
-def _pixel_of(dem: xr.DataArray, x: float, y: float) -> tuple[int, int]:
-    """Row and column of the pixel whose centre is nearest (x, y); refuses places off the DEM."""
-    t = dem.rio.transform()
-    col = int(np.floor((x - t.c) / t.a))
-    row = int(np.floor((y - t.f) / t.e))
-    if not (0 <= row < dem.shape[0] and 0 <= col < dem.shape[1]):
-        raise LupexError(f"the place at x = {x:.0f} m, y = {y:.0f} m lies outside the DEM")
-    return row, col
 
 
 def _horizon_at(horizon_column: NDArray, grid_azimuth_deg: NDArray) -> NDArray:
@@ -41,7 +32,7 @@ def _horizon_at(horizon_column: NDArray, grid_azimuth_deg: NDArray) -> NDArray:
 
 def _visibility(horizon, dem: xr.DataArray, x: float, y: float, times: NDArray, observer_height_m: float,
                 earth_mask_deg: float) -> dict[str, NDArray]:
-    row, col = _pixel_of(dem, x, y)
+    row, col = pixel_of(dem, x, y)
     column = np.asarray(horizon[:, row, col], dtype=float)
     lat, lon = (float(v) for v in xy_to_latlon(x, y))
     ground = float(dem.values[row, col])
