@@ -36,7 +36,7 @@ from machine import cpu_model, load_average, source_state
 
 import lupex
 from lupex.planning.costmap import costmap
-from lupex.planning.timed import _CAPACITY, PlanConfig, plan_route
+from lupex.planning.timed import PlanConfig, plan_route
 from lupex.planning.traverse import plan_traverse
 from lupex.rover.model import RoverConfig
 from lupex.sky.horizon import DemHorizons
@@ -89,7 +89,7 @@ def crop_comparison(dem, horizon, rocks, start_time, rover) -> None:
     fast = time.perf_counter() - t
     t = time.perf_counter()
     expected, popped = exhaustive_arrival(lattice, model, start, [goal],
-                                          np.floor(rover.battery.initial_soc * model.params[_CAPACITY] + 1e-9))
+                                          model.charge_q(rover.battery.initial_soc))
     slow = time.perf_counter() - t
     same = (plan.arrival_tick, plan.steps[-1].soc_q) == tuple(expected[:2])
     print(f"crop, {lattice.size} nodes, 1 day: search {fast:.3f} s, exhaustive time-expanded Dijkstra {slow:.1f} s "

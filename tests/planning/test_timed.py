@@ -50,7 +50,7 @@ def test_plans_equal_the_exhaustive_time_expanded_search(seed):
     lattice, model, start, waypoints = random_instance(seed)
     initial = 0.6
     plan = plan_route(lattice, model, start, waypoints, initial)
-    expected, _ = exhaustive_arrival(lattice, model, start, waypoints, np.floor(initial * model.params[0] + 1e-9))
+    expected, _ = exhaustive_arrival(lattice, model, start, waypoints, model.charge_q(initial))
     assert plan.dropped_labels == 0
     if expected is None:
         assert not plan.reached
@@ -141,7 +141,7 @@ def test_the_rover_waits_in_the_sun_until_the_dark_corridor_can_be_crossed():
     assert plan.reached
     assert plan.steps[0].action == "wait"
     assert max(s.dark_ticks for s in plan.steps) <= 14
-    expected, _ = exhaustive_arrival(lattice, model, start, [goal], model.params[0])
+    expected, _ = exhaustive_arrival(lattice, model, start, [goal], model.capacity_q)
     assert (plan.arrival_tick, plan.steps[-1].soc_q) == expected[:2]
 
 

@@ -1,2 +1,2 @@
-"""Route planning: least-cost routes over costmaps (static planner); later, time-dependent
-planners, site selection and targets."""
+"""Traverse planning: costmaps, the static least-cost planner, the time-dependent planner on a
+lattice with the battery, the Sun and the Earth, landing-site ranking and science stops."""

@@ -105,26 +105,6 @@ class Lattice:
             raise LupexError(f"pixel {r},{c} is not a node of the planning lattice")
         return node
 
-    def travel_ticks(self, duration_ticks: NDArray, sources: ArrayLike) -> NDArray:
-        """Fewest ticks from the nearest of ``sources`` to every node, driving only (no waits).
-
-        Parameters
-        ----------
-        duration_ticks : ndarray of int, shape (N, 16)
-            Ticks each edge takes.
-        sources : array_like of int
-            Node numbers.
-
-        Returns
-        -------
-        ndarray, shape (N,)
-            Ticks [-], inf where no chain of edges leads there.
-        """
-        n, k = np.nonzero(self.target >= 0)
-        graph = csr_matrix((duration_ticks[n, k].astype(float), (n, self.target[n, k])),
-                           shape=(self.size, self.size))
-        return dijkstra(graph, indices=np.atleast_1d(sources), min_only=True)
-
     def ticks_to(self, duration_ticks: NDArray, goal: int) -> NDArray:
         """Fewest driving ticks from every node to ``goal`` (inf where it cannot be reached)."""
         n, k = np.nonzero(self.target >= 0)

@@ -123,7 +123,7 @@ def _figure(traverse: Traverse, dem: xr.DataArray, sun_mean: xr.DataArray | None
                          label="Earth in view")
     driving = (table["activity"] == "drive").to_numpy()
     ax_time.fill_between(hours, 0.1, 0.1 + 0.08 * driving, step="post", color="k", alpha=0.6, label="driving")
-    ax_time.axhline(traverse.model.params[1] / traverse.model.params[0], color="tab:red", ls="--", lw=0.8,
+    ax_time.axhline(traverse.model.reserve_q / traverse.model.capacity_q, color="tab:red", ls="--", lw=0.8,
                     label="reserve")
     ax_time.set_ylim(0, 1.05)
     ax_time.set_xlabel(f"hours after {np.datetime_as_string(traverse.start_utc, unit='m')} UTC")

@@ -55,7 +55,19 @@ from lupex.planning.lattice import Lattice
 from lupex.planning.node_sky import NodeSky
 from lupex.rover.model import RoverConfig
 
-__all__ = ["Model", "PlanConfig", "Step", "TimedPlan", "model_for", "plan_route"]
+__all__ = [
+    "Model",
+    "PlanConfig",
+    "Step",
+    "TimedPlan",
+    "charge_after",
+    "drive_edge",
+    "may_depart",
+    "model_for",
+    "plan_route",
+    "safe_until_end",
+    "wait_tick",
+]
 
 
 class PlanConfig(BaseModel):
@@ -103,9 +115,6 @@ class PlanConfig(BaseModel):
 _CAPACITY, _RESERVE, _QUANTUM, _CHARGE, _DISCHARGE, _TICK_H, _IDLE_W, _DARK_W, _MAX_DARK, _TPS, \
     _FACING_PARKED, _NEEDS_EARTH, _NEEDS_SUN, _LAST_TICK, _END_AT_HAVEN = range(15)
 
-START_CODE = 255
-"""Parent code of the initial label."""
-
 
 @dataclass(frozen=True)
 class Model:
@@ -139,6 +148,20 @@ class Model:
     def quantum_wh(self) -> float:
         """Energy of one charge quantum [Wh]."""
         return float(self.params[_QUANTUM])
+
+    @property
+    def capacity_q(self) -> float:
+        """Battery capacity [quanta]."""
+        return float(self.params[_CAPACITY])
+
+    @property
+    def reserve_q(self) -> float:
+        """Lowest charge allowed [quanta]."""
+        return float(self.params[_RESERVE])
+
+    def charge_q(self, soc: float) -> float:
+        """A state of charge [-] in whole quanta, rounded down."""
+        return float(np.floor(soc * self.params[_CAPACITY] + 1e-9))
 
     @property
     def last_tick(self) -> int:
@@ -258,14 +281,10 @@ def safe_until_end(soc, dark, node, t, sun_fraction, solar_w, params):
     return True
 
 
-def encode(action: int, transfer: int, label: int) -> int:
-    """Parent code of a label: ``action`` 0 = wait, ``k + 1`` = move k; ``transfer`` 1 when the
-    move reached the waypoint ending the previous leg; ``label`` the parent's slot."""
-    return (action * 2 + transfer) * 4 + label
-
-
 def decode(code: int) -> tuple[int, int, int]:
-    """Inverse of :func:`encode`: (action, transfer, label)."""
+    """A label's parent code, ``(action * 2 + transfer) * 4 + label``, as (action, transfer, label):
+    ``action`` 0 = wait, ``k + 1`` = move k; ``transfer`` 1 when the move reached the waypoint
+    ending the previous leg; ``label`` the parent's slot in its Pareto set."""
     return code // 8, (code // 4) % 2, code % 4
 
 
@@ -578,8 +597,8 @@ def plan_route(lattice: Lattice, model: Model, start: int, waypoints: list[int],
         raise LupexError("a plan needs at least one waypoint")
     if np.any(np.diff(np.concatenate([[start], points])) == 0):
         raise LupexError("consecutive waypoints (or the start and the first waypoint) fall on the same lattice node")
-    soc0 = np.floor(initial_soc * model.params[_CAPACITY] + 1e-9)
-    if soc0 < model.params[_RESERVE]:
+    soc0 = model.charge_q(initial_soc)
+    if soc0 < model.reserve_q:
         raise LupexError(f"the starting charge ({initial_soc:.0%}) is below the reserve")
     bound = _lower_bounds(lattice, model.ticks, points)
     if not np.isfinite(bound[0, start]):

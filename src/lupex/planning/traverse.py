@@ -82,7 +82,7 @@ class Traverse:
         ``min_soc``, ``shadow_max_h`` and more."""
         tick_h = self.config.tick_min / 60.0
         drives = [s for s in self.plan.steps if s.action == "drive"]
-        capacity_q = self.model.params[0]
+        capacity_q = self.model.capacity_q
         socs = [self.timeline["soc"].iloc[0]] + [s.soc_q / capacity_q for s in self.plan.steps]
         return {
             "reached": self.plan.reached,
@@ -219,10 +219,10 @@ def _timeline(plan: TimedPlan, lattice: Lattice, sky: NodeSky, model: Model, dem
     node = np.empty(n_ticks, dtype=np.int64)
     activity = np.empty(n_ticks, dtype=object)
     passed = np.zeros(n_ticks, dtype=np.int64)
-    capacity_q = model.params[0]
+    capacity_q = model.capacity_q
     first = plan.steps[0]
     rows[0], cols[0] = lattice.pixel[first.node_from]
-    soc[0] = np.floor(rover.battery.initial_soc * capacity_q + 1e-9) / capacity_q
+    soc[0] = model.charge_q(rover.battery.initial_soc) / capacity_q
     node[0] = first.node_from
     activity[0] = "start"
     for s in plan.steps:
