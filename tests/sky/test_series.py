@@ -62,7 +62,7 @@ def test_points_agree_with_the_maps_and_paths_with_points():
 
 def test_places_off_the_dem_are_refused():
     dem = _tile()
-    with pytest.raises(LupexError, match="outside the DEM"):
+    with pytest.raises(LupexError, match="lies outside the grid"):
         point_series(np.zeros((8, 5, 5)), dem, [0.0], [0.0], ["2030-01-01"])
     with pytest.raises(LupexError, match="as many times"):
         path_series(np.zeros((8, 5, 5)), dem, [dem.x[0], dem.x[1]], [dem.y[0], dem.y[0]], ["2030-01-01"])
