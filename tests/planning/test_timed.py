@@ -179,3 +179,21 @@ def test_model_refuses_a_sky_shorter_than_the_period():
     with pytest.raises(Exception, match="sky samples cover"):
         model_for(lattice, sky, rover, COARSE, 2.0)
     assert isinstance(model_for(lattice, sky, rover, COARSE, 0.3), Model)
+
+
+def test_legs_later_in_the_period_plan_over_the_sky_from_their_departure():
+    """A leg leaving at hour 10.2 starts at the next sky step, 11 h: over the dark corridor that
+    lights up at hour 10 it drives straight through, in the ticks of the fastest route."""
+    from lupex.planning.legs import TimedLegs
+
+    rover = RoverConfig.model_validate({"battery": {"capacity_wh": 600.0}, "thermal": {"max_shadow_h": 7.0}})
+    lattice, model = dark_corridor(rover, dark_steps=10)
+    start, goal = lattice.node_of((2, 2)), lattice.node_of((2, 97))
+    legs = TimedLegs(lattice, model, [start, goal], 1.0)
+    duration_h, energy_wh = legs(0, 1, 10.2)
+    fastest = lattice.ticks_to(model.ticks, goal)[start] * COARSE.tick_min / 60.0
+    assert duration_h == pytest.approx(0.8 + fastest)
+    assert energy_wh == pytest.approx(lattice.drive_wh[lattice.target >= 0].mean() * 19, rel=0.05)
+    early, _ = legs(0, 1, 0.0)
+    assert early > duration_h - 10.2  # leaving at once, it must wait for the corridor to light up
+    assert legs(0, 1, 47.0) is None  # too little of the period is left

@@ -168,6 +168,26 @@ class Model:
         """End of the planning period [ticks]."""
         return int(self.params[_LAST_TICK])
 
+    @property
+    def tick_h(self) -> float:
+        """Length of a tick [h]."""
+        return float(self.params[_TICK_H])
+
+    @property
+    def ticks_per_step(self) -> int:
+        """Ticks per sky step [-]."""
+        return int(self.params[_TPS])
+
+    def from_step(self, step: int) -> Model | None:
+        """The same model with its period starting ``step`` sky steps later (None when none is left)."""
+        last = self.last_tick - step * self.ticks_per_step
+        if last <= 0:
+            return None
+        params = self.params.copy()
+        params[_LAST_TICK] = last
+        return Model(params, self.ticks, self.drive_wh, self.source, self.sun_fraction[step:], self.solar_w[step:],
+                     self.facing_moves[step:], self.earth_visible[step:])
+
     def relaxed(self, battery: bool = False, darkness: bool = False) -> Model:
         """The same model without the battery limits or without the darkness limit (to find
         which constraint blocks a goal)."""
