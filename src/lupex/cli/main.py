@@ -23,6 +23,7 @@ from lupex.cli import route as route_cli
 from lupex.cli import rover as rover_cli
 from lupex.cli import sites as sites_cli
 from lupex.cli import sky as sky_cli
+from lupex.cli import targets as targets_cli
 from lupex.cli import terrain as terrain_cli
 from lupex.cli import thermal as thermal_cli
 from lupex.cli import timeseries as timeseries_cli
@@ -58,6 +59,7 @@ cli.add_command(plan_cli.plan)
 cli.add_command(sites_cli.sites)
 cli.add_command(rover_cli.rover)
 cli.add_command(ice_cli.ice)
+cli.add_command(targets_cli.targets)
 
 
 def _fail(message: str) -> int:
