@@ -788,13 +788,13 @@ def solve_orienteering(xy: ArrayLike, value_bits: ArrayLike, leg: LegFunction, s
                         service_time, service_energy, config) for line in seen]
     best = max(repaired, key=lambda line: (round(values[list(line.order)].sum() / VALUE_UNIT_BITS),
                                            -line.duration_h))
-    stops = tuple(Stop(int(k), float(xy[k, 0]), float(xy[k, 1]), float(values[k]), a, d)
+    stops = tuple(Stop(int(k), float(xy[k, 0]), float(xy[k, 1]), float(values[k]), float(a), float(d))
                   for k, a, d in zip(best.order, best.arrivals, best.departures, strict=True))
     return TargetPlan(
         stops=stops,
         value_bits=float(values[list(best.order)].sum()),
-        duration_h=best.duration_h,
-        energy_wh=best.energy_wh,
+        duration_h=float(best.duration_h),
+        energy_wh=float(best.energy_wh),
         skipped=tuple(k for k in range(1, n) if k not in best.order),
         leg_evaluations=legs.evaluations,
         solves=solves,
