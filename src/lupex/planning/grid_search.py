@@ -47,7 +47,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from lupex.errors import LupexError
 
-__all__ = ["MOVES", "Route", "cost_to_go", "least_cost_path", "path_cost"]
+__all__ = ["CROSSED", "MOVES", "Route", "cost_to_go", "least_cost_path", "path_cost"]
 
 MOVES = np.array(
     [(-1, 0), (1, 0), (0, -1), (0, 1),
@@ -74,7 +74,9 @@ def _crossed_cells(moves: NDArray) -> NDArray:
     return crossed
 
 
-_CROSSED = _crossed_cells(MOVES)
+CROSSED = _crossed_cells(MOVES)
+"""For each of :data:`MOVES`, the two cells besides its ends that its segment touches (the corner
+rule), as offsets from the start cell, shape (16, 2, 2)."""
 _MOVE_LENGTH_PX = np.hypot(MOVES[:, 0], MOVES[:, 1])
 
 _MAX_CELLS = 2**31 - 1
@@ -332,7 +334,7 @@ def least_cost_path(cost_per_m: ArrayLike, pixel_m: float, start_rc: ArrayLike, 
     cols = cost.shape[1]
     source, target = start[0] * cols + start[1], goal[0] * cols + goal[1]
     weight = float(cost[np.isfinite(cost)].min()) * pixel_m
-    dist, came_by = _search(cost, source, target, _half_lengths(pixel_m), MOVES, _CROSSED, cut_corners, weight)
+    dist, came_by = _search(cost, source, target, _half_lengths(pixel_m), MOVES, CROSSED, cut_corners, weight)
     if not np.isfinite(dist[target]):
         raise LupexError(f"no route from the start (row {start[0]}, column {start[1]}) to the goal (row {goal[0]}, "
                          f"column {goal[1]}): the goal is cut off by forbidden cells")
@@ -371,7 +373,7 @@ def cost_to_go(cost_per_m: ArrayLike, pixel_m: float, goal_rc: ArrayLike, *, cut
     cost = _prepare(cost_per_m, pixel_m)
     goal = _check_cell(cost, goal_rc, "goal")
     source = goal[0] * cost.shape[1] + goal[1]
-    dist, _ = _search(cost, source, -1, _half_lengths(pixel_m), MOVES, _CROSSED, cut_corners, 0.0)
+    dist, _ = _search(cost, source, -1, _half_lengths(pixel_m), MOVES, CROSSED, cut_corners, 0.0)
     return dist.reshape(cost.shape)
 
 
@@ -414,7 +416,7 @@ def path_cost(cost_per_m: ArrayLike, pixel_m: float, cells: ArrayLike, *, cut_co
         if match.size == 0:
             raise LupexError(f"{shown} is not one of the 16 moves")
         k = int(match[0])
-        if not cut_corners and not all(np.isfinite(cost[r + dr, c + dc]) for dr, dc in _CROSSED[k]):
+        if not cut_corners and not all(np.isfinite(cost[r + dr, c + dc]) for dr, dc in CROSSED[k]):
             raise LupexError(f"{shown} touches a forbidden cell")
         total += half[k] * (cost[r, c] + cost[r + step[0], c + step[1]])
     return float(total)

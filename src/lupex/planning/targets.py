@@ -81,7 +81,7 @@ from lupex.errors import LupexError
 from lupex.files import atomic_output, check_writable
 from lupex.geo import xy_to_latlon
 from lupex.ice.prior import DRILL_DEPTH_M
-from lupex.planning.grid_search import _CROSSED, MOVES, cost_to_go
+from lupex.planning.grid_search import CROSSED, MOVES, cost_to_go
 from lupex.raster import pixel_of
 from lupex.report.quicklook import hillshade
 from lupex.rover.model import RoverConfig
@@ -421,7 +421,7 @@ class StaticLegs:
         cols = self._cost.shape[1]
         start = int(self._cells[other, 0]) * cols + int(self._cells[other, 1])
         goal = int(self._cells[source, 0]) * cols + int(self._cells[source, 1])
-        moves = _descend(self._cost, field, start, goal, self._half_length, MOVES, _CROSSED)
+        moves = _descend(self._cost, field, start, goal, self._half_length, MOVES, CROSSED)
         if moves.size and moves[0] < 0:
             raise LupexError("the costmap holds cells of zero cost, where least-cost routes can loop; "
                              "give every allowed cell a positive cost per metre")
