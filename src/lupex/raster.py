@@ -30,6 +30,7 @@ __all__ = [
     "pixel_of",
     "pixel_size",
     "polar_crs",
+    "same_grid",
     "write_geotiff",
 ]
 
@@ -130,6 +131,15 @@ def like(template: xr.DataArray, values: ArrayLike, name: str, units: str, long_
         Variable name, unit string and description.
     """
     return grid_array(values, template.rio.transform(), template.rio.crs, name, units, long_name)
+
+
+def same_grid(a: xr.DataArray, b: xr.DataArray) -> bool:
+    """Whether two rasters share one grid: the same shape and pixel corners (affine transform).
+
+    The CRS is not compared: the same projection read back by another reader can carry other
+    authority codes and axis names.
+    """
+    return a.shape == b.shape and np.allclose(a.rio.transform()[:6], b.rio.transform()[:6])
 
 
 def pixel_of(grid: xr.DataArray, x: float, y: float, what: str = "place") -> tuple[int, int]:

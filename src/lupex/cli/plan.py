@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import numpy as np
 import xarray as xr
 
 from lupex.cli.options import overwrite_option, progress, progress_bar
@@ -17,6 +16,7 @@ from lupex.mission import MissionConfig
 from lupex.planning.plan_files import write_plan
 from lupex.planning.timed import PlanConfig
 from lupex.planning.traverse import plan_traverse
+from lupex.raster import same_grid
 from lupex.rover.model import RoverConfig, load_rover
 from lupex.sky.ephemeris import parse_utc
 from lupex.sky.horizon_map import check_request, compute_horizon_file
@@ -42,7 +42,7 @@ def _layer(folder: Path, name: str, dem: xr.DataArray) -> xr.DataArray | None:
     if not path.is_file():
         return None
     layer = read_dem(path)
-    if layer.shape != dem.shape or not np.allclose(layer.rio.transform()[:6], dem.rio.transform()[:6]):
+    if not same_grid(layer, dem):
         raise LupexError(f"{path} is not on the DEM's grid; use the sky folder made for this DEM")
     return layer
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import numpy as np
 
 from lupex.cli.options import overwrite_option, status
 from lupex.config import build, load_toml
@@ -21,6 +20,7 @@ from lupex.planning.targets import (
     plan_targets,
     write_targets,
 )
+from lupex.raster import same_grid
 from lupex.rover.model import RoverConfig, load_rover
 from lupex.sky.horizon import ground_pixel_m
 from lupex.terrain.derive import derive_layers
@@ -81,7 +81,7 @@ def targets(dem_path, prior_dir, start, hours, energy_wh, count, rover_file, ill
         if not psr_path.is_file():
             raise LupexError(f"{illumination} holds no psr.tif; make the folder with 'lupex illuminate'")
         psr = open_dem(psr_path).read()
-        if psr.shape != dem.shape or not np.allclose(psr.rio.transform()[:6], dem.rio.transform()[:6]):
+        if not same_grid(psr, dem):
             raise LupexError(f"{psr_path} is not on the grid of {dem_path}; rerun 'lupex illuminate' on this DEM")
     out = Path(out_dir)
     if out.exists() and not out.is_dir():

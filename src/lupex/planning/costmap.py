@@ -29,7 +29,7 @@ import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field
 from scipy import ndimage
 
-from lupex.raster import like
+from lupex.raster import like, pixel_size
 from lupex.rover.model import RoverConfig
 from lupex.rover.power import drive_power_w
 from lupex.terrain.derive import HazardConfig
@@ -109,7 +109,7 @@ def costmap(layers: xr.Dataset, rover: RoverConfig, hazards: HazardConfig | None
     if psr is not None:
         shadow = np.asarray(psr.values) == 1
         if shadow.any():
-            size = pixel_m if pixel_m is not None else abs(float(layers["slope"].rio.resolution()[0]))
+            size = pixel_m if pixel_m is not None else pixel_size(layers["slope"])
             depth_m = ndimage.distance_transform_edt(shadow) * size
             allowed &= depth_m <= psr_reach_m(rover, config)
     cost = np.where(allowed, cost, np.inf)

@@ -59,7 +59,7 @@ from lupex.files import atomic_output, check_writable
 from lupex.geo import latlon_to_xy, scale_factor, validate_latlon, xy_to_latlon
 from lupex.planning.costmap import costmap
 from lupex.planning.grid_search import cost_to_go
-from lupex.raster import pixel_size
+from lupex.raster import pixel_size, same_grid
 from lupex.report.quicklook import hillshade
 from lupex.rover.model import RoverConfig
 from lupex.rover.power import drive_power_w
@@ -552,11 +552,6 @@ def ice_targets(sky: xr.Dataset, thermal: xr.Dataset | None = None) -> tuple[NDA
     return np.asarray(sky["psr"].values) == 1, "psr_proxy"
 
 
-def _same_grid(layer: xr.DataArray, dem: xr.DataArray) -> bool:
-    return layer.shape == dem.shape and np.allclose(layer["x"].values, dem["x"].values) and np.allclose(
-        layer["y"].values, dem["y"].values)
-
-
 def read_illumination(folder: str | os.PathLike, dem: xr.DataArray) -> xr.Dataset:
     """The :data:`SKY_LAYERS` of a ``lupex illuminate`` folder, checked to lie on the DEM's grid.
 
@@ -579,7 +574,7 @@ def read_illumination(folder: str | os.PathLike, dem: xr.DataArray) -> xr.Datase
             layer = xr.open_dataarray(path, engine="rasterio").squeeze("band", drop=True).load()
         except (OSError, ValueError) as exc:
             raise LupexError(f"cannot read {path}: {' '.join(str(exc).split())}") from None
-        if not _same_grid(layer, dem):
+        if not same_grid(layer, dem):
             raise LupexError(f"{path} is not on the DEM's grid; run 'lupex illuminate' on this DEM")
         layers[name] = layer.rename(name)
     return xr.Dataset(layers)

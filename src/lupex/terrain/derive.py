@@ -7,7 +7,7 @@ import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field
 
 from lupex.errors import LupexError
-from lupex.raster import like
+from lupex.raster import like, same_grid
 from lupex.terrain.rocks import rock_density
 from lupex.terrain.surface import roughness, slope
 
@@ -65,7 +65,7 @@ def derive_layers(dem: xr.DataArray, rocks: xr.DataArray | None = None,
         within limits).
     """
     config = config or HazardConfig()
-    if rocks is not None and not _same_grid(rocks, dem):
+    if rocks is not None and not (same_grid(rocks, dem) and rocks.rio.crs == dem.rio.crs):
         raise LupexError(f"the rock map ({rocks.shape[1]} x {rocks.shape[0]} pixels) is not on the DEM's grid "
                          f"({dem.shape[1]} x {dem.shape[0]}); they must share one grid")
     k = np.full(dem.shape, config.background_rock_k)
@@ -85,11 +85,6 @@ def derive_layers(dem: xr.DataArray, rocks: xr.DataArray | None = None,
         "traversable": like(dem, traversable(slope_deg, hazard, config), "traversable", "1",
                             f"1 where slope <= {config.max_slope_deg:g} deg and rocks within limits"),
     })
-
-
-def _same_grid(a: xr.DataArray, b: xr.DataArray) -> bool:
-    return a.shape == b.shape and np.allclose(a.rio.transform()[:6], b.rio.transform()[:6]) and (
-        a.rio.crs == b.rio.crs)
 
 
 def traversable(slope_deg: np.ndarray, hazard: np.ndarray, config: HazardConfig) -> np.ndarray:
