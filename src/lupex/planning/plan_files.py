@@ -16,8 +16,7 @@ import xarray as xr
 
 from lupex.geo import xy_to_latlon
 from lupex.planning.traverse import Traverse
-from lupex.raster import pixel_size
-from lupex.report.quicklook import hillshade
+from lupex.report.quicklook import extent_km, hillshade
 from lupex.rover.model import RoverConfig
 
 __all__ = ["PLAN_FILES", "route_geojson", "write_plan"]
@@ -93,9 +92,8 @@ def _figure(traverse: Traverse, dem: xr.DataArray, sun_mean: xr.DataArray | None
     table = traverse.timeline
     fig, (ax_map, ax_time) = plt.subplots(1, 2, figsize=(13.0, 5.6), dpi=110, layout="constrained",
                                           gridspec_kw={"width_ratios": [1.0, 1.3]})
+    extent = extent_km(dem)
     x_km, y_km = dem["x"].values / 1000.0, dem["y"].values / 1000.0
-    half = pixel_size(dem) / 2000.0
-    extent = (x_km[0] - half, x_km[-1] + half, y_km[-1] - half, y_km[0] + half)
     ax_map.imshow(hillshade(dem), cmap="gray", extent=extent, vmin=0, vmax=1, interpolation="nearest")
     if sun_mean is not None:
         shown = ax_map.imshow(np.asarray(sun_mean.values, dtype=float), cmap="inferno", alpha=0.45, extent=extent,

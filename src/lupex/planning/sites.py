@@ -60,7 +60,7 @@ from lupex.geo import latlon_to_xy, scale_factor, validate_latlon, xy_to_latlon
 from lupex.planning.costmap import costmap
 from lupex.planning.grid_search import cost_to_go
 from lupex.raster import pixel_size, same_grid
-from lupex.report.quicklook import hillshade
+from lupex.report.quicklook import extent_km, hillshade
 from lupex.rover.model import RoverConfig
 from lupex.rover.power import drive_power_w
 from lupex.sky.horizon import ground_pixel_m
@@ -711,8 +711,7 @@ def save_sites_png(path: str | os.PathLike, dem: xr.DataArray, region: Region, t
     c0, c1 = max(cols[0] - 2, 0), min(cols[-1] + 3, x.size)
     r0, r1 = max(rows[0] - 2, 0), min(rows[-1] + 3, y.size)
     crop = dem.isel(x=slice(c0, c1), y=slice(r0, r1))
-    half = pixel / 2000.0
-    extent = (x[c0] / 1e3 - half, x[c1 - 1] / 1e3 + half, y[r1 - 1] / 1e3 - half, y[r0] / 1e3 + half)
+    extent = extent_km(crop)
     ice = np.asarray(ice_stable, dtype=bool)[r0:r1, c0:c1]
     source = str(table["ice_source"].iloc[0]) if len(table) else "psr_proxy"
 

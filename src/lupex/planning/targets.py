@@ -83,7 +83,7 @@ from lupex.geo import xy_to_latlon
 from lupex.ice.prior import DRILL_DEPTH_M
 from lupex.planning.grid_search import CROSSED, MOVES, cost_to_go
 from lupex.raster import pixel_of
-from lupex.report.quicklook import hillshade
+from lupex.report.quicklook import extent_km, hillshade
 from lupex.rover.model import RoverConfig
 from lupex.rover.power import drill_energy_wh, drill_time_h
 
@@ -1000,9 +1000,7 @@ def write_targets(site: SiteTargets, prior: xr.Dataset, dem: xr.DataArray, out_d
 
 
 def _figure(site: SiteTargets, prior: xr.Dataset, dem: xr.DataArray, path: Path, overwrite: bool) -> None:
-    x_km, y_km = dem["x"].values / 1000.0, dem["y"].values / 1000.0
-    half = abs(float(x_km[1] - x_km[0])) / 2.0 if len(x_km) > 1 else 0.0
-    extent = (x_km[0] - half, x_km[-1] + half, y_km[-1] - half, y_km[0] + half)
+    extent = extent_km(dem)
     fig, ax = plt.subplots(figsize=(7.5, 6.5), dpi=110, layout="constrained")
     ax.imshow(hillshade(dem), cmap="gray", extent=extent, vmin=0, vmax=1, interpolation="nearest")
     probability = np.asarray(prior["ice_probability"].values, dtype=float)
@@ -1011,7 +1009,8 @@ def _figure(site: SiteTargets, prior: xr.Dataset, dem: xr.DataArray, path: Path,
                       interpolation="nearest")
     fig.colorbar(image, ax=ax, shrink=0.8, label="prior probability of ice within 1.5 m")
     route = site.route
-    ax.plot(x_km[route[:, 1]], y_km[route[:, 0]], color="darkorange", lw=1.6, label="route")
+    ax.plot(dem["x"].values[route[:, 1]] / 1000.0, dem["y"].values[route[:, 0]] / 1000.0, color="darkorange",
+            lw=1.6, label="route")
     cand = site.candidates
     ax.scatter(cand.x / 1000.0, cand.y / 1000.0, s=40, facecolors="none", edgecolors="crimson", lw=1.2,
                label="candidates")

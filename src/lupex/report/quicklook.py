@@ -19,7 +19,7 @@ from matplotlib.colors import LightSource
 from lupex.files import atomic_output
 from lupex.raster import pixel_size
 
-__all__ = ["hillshade", "save_quicklook"]
+__all__ = ["extent_km", "hillshade", "save_quicklook"]
 
 
 def hillshade(dem: xr.DataArray, azimuth_deg: float = 315.0, altitude_deg: float = 35.0) -> np.ndarray:
@@ -37,6 +37,13 @@ def hillshade(dem: xr.DataArray, azimuth_deg: float = 315.0, altitude_deg: float
     z = np.nan_to_num(np.asarray(dem.values, dtype=float), nan=float(np.nanmean(dem.values)))
     res = pixel_size(dem)
     return LightSource(azdeg=azimuth_deg, altdeg=altitude_deg).hillshade(z, dx=res, dy=res)
+
+
+def extent_km(grid: xr.DataArray) -> tuple[float, float, float, float]:
+    """Outer edges of a grid's pixels, (left, right, bottom, top) [km]: matplotlib's ``extent``."""
+    x_km, y_km = grid["x"].values / 1000.0, grid["y"].values / 1000.0
+    half = pixel_size(grid) / 2000.0
+    return (x_km[0] - half, x_km[-1] + half, y_km[-1] - half, y_km[0] + half)
 
 
 def save_quicklook(
@@ -77,9 +84,7 @@ def save_quicklook(
         vmin = float(np.percentile(finite, 0.5)) if finite.size else 0.0
     if vmax is None:
         vmax = float(np.percentile(finite, 99.5)) if finite.size else 1.0
-    x_km, y_km = grid["x"].values / 1000.0, grid["y"].values / 1000.0
-    half = pixel_size(grid) / 2000.0
-    extent = (x_km[0] - half, x_km[-1] + half, y_km[-1] - half, y_km[0] + half)
+    extent = extent_km(grid)
     fig, ax = plt.subplots(figsize=(7.0, 6.0), dpi=110, layout="constrained")
     if relief is not None:
         ax.imshow(hillshade(relief), cmap="gray", extent=extent, vmin=0, vmax=1, interpolation="nearest")
