@@ -8,7 +8,7 @@ import pytest
 import xarray as xr
 
 from lupex.constants import MOON_GRAVITY_M_S2
-from lupex.planning.costmap import CostmapConfig, costmap, psr_reach_m
+from lupex.planning.costmap import CostmapConfig, costmap, forbidden_reason, psr_reach_m
 from lupex.raster import centered_polar_transform, grid_array, polar_crs
 from lupex.rover.model import RoverConfig
 from lupex.terrain.derive import HazardConfig
@@ -68,6 +68,11 @@ def test_slope_beyond_the_planning_limit_and_rocks_beyond_the_hazard_limit_are_f
     assert np.isinf(cost[5]).all()
     assert np.isinf(cost[7, 3])
     assert np.isfinite(cost).sum() == 20 * 30 - 20 - 29 - 1
+    grid = layers(slope, hazard=hazard)
+    assert forbidden_reason(grid, (0, 10), ROVER) is None
+    assert forbidden_reason(grid, (0, 11), ROVER).startswith("its slope 20.0 deg exceeds the rover's planning limit 20")
+    assert forbidden_reason(grid, (5, 0), ROVER).startswith("it has 5.1 obstacle rocks per 100 m^2")
+    assert forbidden_reason(grid, (7, 3), ROVER) == "it is nodata"
 
 
 def test_psr_cells_beyond_the_shadow_reach_are_forbidden():
@@ -84,3 +89,7 @@ def test_psr_cells_beyond_the_shadow_reach_are_forbidden():
     np.testing.assert_array_equal(np.isfinite(cost[150]), expected)
     closed = costmap(grid, ROVER, psr=grid["slope"].copy(data=psr), config=CostmapConfig(psr_reach_fraction=0.0))
     assert np.isinf(closed.values[:, 50:]).all() and np.isfinite(closed.values[:, :50]).all()
+    shadow = grid["slope"].copy(data=psr)
+    assert forbidden_reason(grid, (150, 49 + 108), ROVER, psr=shadow, pixel_m=pixel_m) is None  # 2160 m deep
+    assert "more than 2160 m from sunlit ground" in forbidden_reason(grid, (150, 49 + 109), ROVER, psr=shadow,
+                                                                      pixel_m=pixel_m)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -13,13 +14,17 @@ import xarray as xr
 from lupex.cli.main import run
 from lupex.geo import xy_to_latlon
 from lupex.ice import IceParams, water_prior, write_prior
+from lupex.ice.prior_folder import read_prior
 from lupex.planning.costmap import costmap
+from lupex.planning.targets import TargetConfig, TargetSky, drill_information_bits, plan_targets, service_cost
 from lupex.raster import like, write_geotiff
 from lupex.rover.model import RoverConfig
+from lupex.sky.horizon_store import open_horizon
 from lupex.terrain.derive import derive_layers
 from lupex.terrain.outputs import rocks_path_for
 from lupex.terrain.readers import read_dem
 from tests.conftest import assert_one_line_error
+from tests.planning.timed_reference import exhaustive_arrival
 
 
 def make_prior(dem_path: Path, folder: Path) -> None:
@@ -177,3 +182,68 @@ def test_bad_input_is_one_line_and_writes_nothing(cli, site, tmp_path, change, f
     out = tmp_path / "out"
     assert_one_line_error(cli("-q", "targets", site["dem"], *args, "--out", out), fragment)
     assert not out.exists() or not any(out.iterdir())
+
+
+@pytest.fixture(scope="module")
+def sky_dir(site, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("targets-sky")
+    assert run(["-q", "horizon", str(site["dem"]), "--azimuths", "32", "--out", str(folder / "horizon.nc")]) == 0
+    return folder
+
+
+@pytest.fixture(scope="module")
+def open_start(site, sky_dir):
+    """The allowed cell with the lowest highest horizon (the centre lies in a shadowed hollow)."""
+    dem = read_dem(site["dem"])
+    highest = np.asarray(open_horizon(sky_dir / "horizon.nc", dem)).max(axis=0)
+    cost = costmap(derive_layers(dem, read_dem(rocks_path_for(site["dem"]))), RoverConfig()).values
+    rc = np.unravel_index(np.argmin(np.where(np.isfinite(cost), highest, np.inf)), cost.shape)
+    return tuple(int(v) for v in rc)
+
+
+def test_time_dependent_legs_are_the_exhaustive_earliest_arrivals(site, sky_dir, open_start):
+    """With the sky, every leg of the plan arrives at the tick the exhaustive time-expanded Dijkstra
+    finds from the leg's departure step, and the candidates are nodes of distinct lattice blocks."""
+    dem = read_dem(site["dem"])
+    rover = RoverConfig()
+    config = TargetConfig(time_budget_h=40.0, count=5)
+    cost = costmap(derive_layers(dem, read_dem(rocks_path_for(site["dem"]))), rover)
+    prior, _, _ = read_prior(site["prior"], dem)
+    value = drill_information_bits(prior, config.drill_depth_m, config.noise_wt_pct)
+    sky = TargetSky(dem, open_horizon(sky_dir / "horizon.nc", dem), "2028-09-01T00:00:00Z",
+                    rocks=read_dem(rocks_path_for(site["dem"])))
+    start_xy = (float(dem["x"][open_start[1]]), float(dem["y"][open_start[0]]))
+    found = plan_targets(value, cost, start_xy, rover, config, 20.0, sky)
+    block = sky.plan.node_spacing_px(20.0)
+    cells = np.vstack([[found.start_rc], np.column_stack([found.candidates.rows, found.candidates.cols])])
+    assert len({(r // block, c // block) for r, c in cells}) == len(cells)
+    assert found.plan.stops, "the plan should drill somewhere"
+
+    cand = found.candidates
+    legs = sky.legs(np.column_stack([[start_xy[0], *cand.x], [start_xy[1], *cand.y]]), rover, config.time_budget_h)
+    service_h, _ = service_cost(rover, config)
+    step_h, tick_h = legs.step_h, legs.model.tick_h
+    depart, here = 0.0, 0
+    for stop in found.plan.stops:
+        first_step = math.ceil(depart / step_h - 1e-9)
+        (ticks, _, _), _ = exhaustive_arrival(legs.lattice, legs.model.from_step(first_step), legs.nodes[here],
+                                              [legs.nodes[stop.index]], legs.model.charge_q(rover.battery.initial_soc))
+        assert stop.arrival_h == pytest.approx(first_step * step_h + ticks * tick_h)
+        assert stop.departure_h == pytest.approx(stop.arrival_h + service_h)
+        depart, here = stop.departure_h, stop.index
+    route = [tuple(rc) for rc in found.route]
+    assert route[0] == tuple(found.start_rc) and route[-1] == (cand.rows[here - 1], cand.cols[here - 1])
+
+
+def test_targets_with_the_sky_from_the_command_line(cli, site, sky_dir, open_start, tmp_path):
+    result = cli("-q", "targets", site["dem"], "--prior", site["prior"], "--start", place(site["grid"], open_start),
+                 "--hours", 40, "--count", 4, "--sky", sky_dir, "--start-time", "2028-09-01", "--out", tmp_path / "out")
+    assert result.code == 0, result.err
+    rows = read_rows(tmp_path / "out" / "targets.csv")
+    arrivals = [float(row["arrival_h"]) for row in rows[1:]]
+    assert arrivals == sorted(arrivals) and len(rows) >= 2
+    bad = cli("-q", "targets", site["dem"], "--prior", site["prior"], "--start", site["start"], "--hours", 30,
+              "--sky", tmp_path, "--out", tmp_path / "other")
+    assert_one_line_error(bad, "holds no horizon.nc")
+    late = targets(cli, site, tmp_path / "late", "--sky", sky_dir, "--start-time", "2199-01-01")
+    assert_one_line_error(late, "")

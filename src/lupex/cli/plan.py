@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import xarray as xr
 
 from lupex.cli.options import overwrite_option, progress, progress_bar
+from lupex.cli.sky_folder import read_sky_folder
 from lupex.config import build, load_toml
 from lupex.errors import LupexError
 from lupex.files import atomic_folder
@@ -16,7 +16,6 @@ from lupex.mission import MissionConfig
 from lupex.planning.plan_files import write_plan
 from lupex.planning.timed import PlanConfig
 from lupex.planning.traverse import plan_traverse
-from lupex.raster import same_grid
 from lupex.rover.model import RoverConfig, load_rover
 from lupex.sky.ephemeris import parse_utc
 from lupex.sky.horizon_map import check_request, compute_horizon_file
@@ -34,17 +33,6 @@ def _latlon(text: str, what: str) -> tuple[float, float]:
     validate_latlon(lat, lon)
     x, y = latlon_to_xy(lat, lon)
     return float(x), float(y)
-
-
-def _layer(folder: Path, name: str, dem: xr.DataArray) -> xr.DataArray | None:
-    """``NAME.tif`` of a sky folder when it exists, checked to lie on the DEM's grid."""
-    path = folder / f"{name}.tif"
-    if not path.is_file():
-        return None
-    layer = read_dem(path)
-    if not same_grid(layer, dem):
-        raise LupexError(f"{path} is not on the DEM's grid; use the sky folder made for this DEM")
-    return layer
 
 
 @click.command()
@@ -88,17 +76,13 @@ def plan(dem_path, start_text, waypoints_text, start_time, days, rover_file, sky
     sidecar = rocks_path_for(Path(dem_path))
     rocks_source = rocks_file or (sidecar if sidecar.exists() else None)
     rocks = read_dem(rocks_source) if rocks_source else None
-    sun_mean = psr = None
-    if sky_dir:
-        folder = Path(sky_dir)
-        if not (folder / "horizon.nc").is_file():
-            raise LupexError(f"{folder} holds no horizon.nc; make one with 'lupex illuminate' or 'lupex horizon'")
-        sun_mean, psr = _layer(folder, "sun_fraction_mean", dem), _layer(folder, "psr", dem)
-    else:
+    sky = read_sky_folder(sky_dir, dem) if sky_dir else None
+    sun_mean, psr = (sky.sun_mean, sky.psr) if sky else (None, None)
+    if sky is None:
         check_request(dem, azimuths, 0.0)
     with atomic_folder(out_dir, overwrite) as work:
-        if sky_dir:
-            horizon = open_horizon(Path(sky_dir) / "horizon.nc", dem)
+        if sky:
+            horizon = open_horizon(sky.horizon_path, dem)
         else:
             with progress_bar("horizons (azimuths)") as update:
                 compute_horizon_file(dem, work / "horizon.nc", azimuths, progress=update)

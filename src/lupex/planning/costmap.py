@@ -34,7 +34,7 @@ from lupex.rover.model import RoverConfig
 from lupex.rover.power import drive_power_w
 from lupex.terrain.derive import HazardConfig
 
-__all__ = ["CostmapConfig", "costmap", "psr_reach_m"]
+__all__ = ["CostmapConfig", "costmap", "forbidden_masks", "forbidden_reason", "psr_reach_m"]
 
 
 class CostmapConfig(BaseModel):
@@ -66,6 +66,56 @@ def psr_reach_m(rover: RoverConfig, config: CostmapConfig) -> float:
     ``v max_shadow_h / 2 x psr_reach_fraction``: in and out again within the shadow limit.
     """
     return rover.mobility.nominal_speed_m_s * rover.thermal.max_shadow_h * 3600.0 / 2.0 * config.psr_reach_fraction
+
+
+def forbidden_masks(layers: xr.Dataset, rover: RoverConfig, hazards: HazardConfig | None = None,
+                    psr: xr.DataArray | None = None, config: CostmapConfig | None = None,
+                    pixel_m: float | None = None) -> dict[str, np.ndarray]:
+    """Where each rule of the costmap forbids driving (True = forbidden), one boolean grid per rule.
+
+    The rules, in the order a reason is reported: ``nodata`` (no slope), ``slope`` (above the
+    rover's planning limit), ``rocks`` (obstacle density above the hazard limit), ``shadow``
+    (permanent shadow beyond :func:`psr_reach_m` from sunlit ground; only with ``psr``).
+    Parameters as for :func:`costmap`.
+    """
+    hazards = hazards or HazardConfig()
+    config = config or CostmapConfig()
+    slope = layers["slope"].values.astype(float)
+    rocks = layers["hazard"].values.astype(float)
+    masks = {"nodata": ~np.isfinite(slope)}
+    with np.errstate(invalid="ignore"):
+        masks["slope"] = slope > rover.mobility.planning_slope_deg
+        masks["rocks"] = rocks > hazards.max_rock_density_per_100m2
+    masks["shadow"] = np.zeros(slope.shape, dtype=bool)
+    if psr is not None:
+        shadow = np.asarray(psr.values) == 1
+        if shadow.any():
+            size = pixel_m if pixel_m is not None else pixel_size(layers["slope"])
+            masks["shadow"] = ndimage.distance_transform_edt(shadow) * size > psr_reach_m(rover, config)
+    return masks
+
+
+def forbidden_reason(layers: xr.Dataset, rc: tuple[int, int], rover: RoverConfig,
+                     hazards: HazardConfig | None = None, psr: xr.DataArray | None = None,
+                     config: CostmapConfig | None = None, pixel_m: float | None = None) -> str | None:
+    """Why the costmap forbids the cell at ``rc`` (row, column), in words; None when it is allowed.
+
+    Parameters as for :func:`costmap`.
+    """
+    hazards = hazards or HazardConfig()
+    config = config or CostmapConfig()
+    masks = forbidden_masks(layers, rover, hazards, psr, config, pixel_m)
+    slope = float(layers["slope"].values[rc])
+    rocks = float(layers["hazard"].values[rc])
+    reasons = {
+        "nodata": "it is nodata",
+        "slope": f"its slope {slope:.1f} deg exceeds the rover's planning limit "
+                 f"{rover.mobility.planning_slope_deg:g} deg",
+        "rocks": f"it has {rocks:.1f} obstacle rocks per 100 m^2, above {hazards.max_rock_density_per_100m2:g}",
+        "shadow": f"it lies in permanent shadow more than {psr_reach_m(rover, config):.0f} m from sunlit ground, "
+                  "beyond the rover's reach",
+    }
+    return next((reasons[name] for name, mask in masks.items() if mask[rc]), None)
 
 
 def costmap(layers: xr.Dataset, rover: RoverConfig, hazards: HazardConfig | None = None,
@@ -104,14 +154,7 @@ def costmap(layers: xr.Dataset, rover: RoverConfig, hazards: HazardConfig | None
         energy = 0.5 * (drive_power_w(rover, slope) + drive_power_w(rover, -slope)) / speed
         cost = (energy * (1.0 + config.roughness_weight * roughness / config.roughness_scale_m)
                 * (1.0 + config.rock_weight * rocks / hazards.max_rock_density_per_100m2))
-        allowed = (slope <= rover.mobility.planning_slope_deg) & (rocks <= hazards.max_rock_density_per_100m2)
-    allowed &= np.isfinite(cost)
-    if psr is not None:
-        shadow = np.asarray(psr.values) == 1
-        if shadow.any():
-            size = pixel_m if pixel_m is not None else pixel_size(layers["slope"])
-            depth_m = ndimage.distance_transform_edt(shadow) * size
-            allowed &= depth_m <= psr_reach_m(rover, config)
-    cost = np.where(allowed, cost, np.inf)
+    forbidden = np.logical_or.reduce(list(forbidden_masks(layers, rover, hazards, psr, config, pixel_m).values()))
+    cost = np.where(~forbidden & np.isfinite(cost), cost, np.inf)
     return like(layers["slope"], cost, "cost", "J/m",
                 f"driving energy per metre for {rover.name}, inf where forbidden")

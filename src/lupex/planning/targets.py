@@ -65,8 +65,9 @@ import itertools
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numba
@@ -82,6 +83,9 @@ from lupex.files import atomic_output, check_writable
 from lupex.geo import xy_to_latlon
 from lupex.ice.prior import DRILL_DEPTH_M
 from lupex.planning.grid_search import CROSSED, MOVES, cost_to_go
+from lupex.planning.legs import TimedLegs
+from lupex.planning.timed import PlanConfig
+from lupex.planning.traverse import prepare_search
 from lupex.raster import pixel_of
 from lupex.report.quicklook import extent_km, hillshade
 from lupex.rover.model import RoverConfig
@@ -96,6 +100,7 @@ __all__ = [
     "Stop",
     "TargetConfig",
     "TargetPlan",
+    "TargetSky",
     "drill_information_bits",
     "information_bits",
     "plan_targets",
@@ -270,7 +275,8 @@ def service_cost(rover: RoverConfig, config: TargetConfig) -> tuple[float, float
 
 
 def select_candidates(value: ArrayLike, allowed: ArrayLike, pixel_m: float, count: int,
-                      min_spacing_m: float, tiebreak: ArrayLike | None = None) -> tuple[NDArray, NDArray]:
+                      min_spacing_m: float, tiebreak: ArrayLike | None = None,
+                      block_px: int | None = None) -> tuple[NDArray, NDArray]:
     """The best cells by value, at least ``min_spacing_m`` apart (greedy non-maximum suppression).
 
     Repeatedly takes the allowed cell of highest value and removes every cell closer than
@@ -292,6 +298,9 @@ def select_candidates(value: ArrayLike, allowed: ArrayLike, pixel_m: float, coun
         Least distance between the centres of two candidates [m].
     tiebreak : array_like, optional
         Same shape; lower wins among equal values (e.g. the driving energy from the start [J]).
+    block_px : int, optional
+        Also remove the rest of each chosen cell's block of a lattice of this size [pixels], so
+        every candidate can be a node of :func:`lupex.planning.lattice.build_lattice`.
 
     Returns
     -------
@@ -319,6 +328,8 @@ def select_candidates(value: ArrayLike, allowed: ArrayLike, pixel_m: float, coun
         window = near[r0 - r + reach:r1 - r + reach, c0 - c + reach:c1 - c + reach]
         score[r0:r1, c0:c1][window] = -np.inf
         score[r, c] = -np.inf
+        if block_px:
+            score[r - r % block_px:r - r % block_px + block_px, c - c % block_px:c - c % block_px + block_px] = -np.inf
     return np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
 
 
@@ -451,10 +462,11 @@ class StaticLegs:
             return None
         return float(hours[other]), float(energy[other])
 
-    def route(self, i: int, j: int) -> NDArray:
+    def route(self, i: int, j: int, depart_h: float = 0.0) -> NDArray:
         """Rows and columns of the cells of the leg from stop ``i`` to stop ``j``, ``i`` first, shape (k, 2).
 
-        The same route whose length and energy the leg carries (one more Dijkstra search).
+        The same route whose length and energy the leg carries (one more Dijkstra search);
+        ``depart_h`` is unused.
 
         Raises
         ------
@@ -827,7 +839,7 @@ class Candidates:
 
 @dataclass(frozen=True)
 class SiteTargets:
-    """Drill stops planned over a site with the static legs of its costmap.
+    """Drill stops planned over a site.
 
     Attributes
     ----------
@@ -850,6 +862,47 @@ class SiteTargets:
     route: NDArray
 
 
+@dataclass(frozen=True)
+class TargetSky:
+    """The sky that makes the legs time-dependent (:class:`lupex.planning.legs.TimedLegs`).
+
+    Each leg is then a plan of the time-dependent planner over the lattice of
+    :func:`lupex.planning.traverse.prepare_search`: it waits for the Sun and the Earth, keeps the
+    battery above its reserve with solar charging, and respects the darkness limit; the rover
+    leaves every stop with ``rover.battery.initial_soc``. Candidates then lie in distinct lattice
+    blocks, none in the start's.
+
+    Attributes
+    ----------
+    dem : xarray.DataArray
+        Heights [m] on the value map's grid.
+    horizon : array-like, shape (A, ny, nx)
+        Its horizons [deg].
+    start_utc : str
+        Time of the start, ISO 8601 UTC.
+    plan : PlanConfig
+        Lattice and time steps (its ``end_at_haven`` is ignored: a leg ends where the rover drills).
+    rocks, sun_mean, psr : xarray.DataArray, optional
+        Rock area [-], mean Sun [-] and permanent shadow (1) on the same grid.
+    """
+
+    dem: xr.DataArray
+    horizon: Any
+    start_utc: str
+    plan: PlanConfig = field(default_factory=PlanConfig)
+    rocks: xr.DataArray | None = None
+    sun_mean: xr.DataArray | None = None
+    psr: xr.DataArray | None = None
+
+    def legs(self, xy: NDArray, rover: RoverConfig, hours: float) -> TimedLegs:
+        """Time-dependent legs between the places ``xy`` [m] (row 0 the start) over ``hours`` [h]."""
+        names = ["start"] + [f"candidate {k}" for k in range(1, len(xy))]
+        search = prepare_search(self.dem, self.horizon, rover, [tuple(v) for v in xy], names, self.start_utc,
+                                hours / 24.0, self.plan.model_copy(update={"end_at_haven": False}), self.rocks,
+                                self.sun_mean, self.psr)
+        return TimedLegs(search.lattice, search.model, search.nodes, rover.battery.initial_soc)
+
+
 def _start_cell(cost: xr.DataArray, x: float, y: float) -> tuple[int, int]:
     row, col = pixel_of(cost, x, y, "start")
     if not np.isfinite(cost.values[row, col]):
@@ -859,8 +912,8 @@ def _start_cell(cost: xr.DataArray, x: float, y: float) -> tuple[int, int]:
 
 
 def plan_targets(value_bits: xr.DataArray, cost_per_m: xr.DataArray, start_xy: tuple[float, float],
-                 rover: RoverConfig, config: TargetConfig, pixel_m: float) -> SiteTargets:
-    """Candidates from a value map, and the best order to drill them over the costmap's static legs.
+                 rover: RoverConfig, config: TargetConfig, pixel_m: float, sky: TargetSky | None = None) -> SiteTargets:
+    """Candidates from a value map, and the best order to drill them over static or time-dependent legs.
 
     Parameters
     ----------
@@ -877,11 +930,14 @@ def plan_targets(value_bits: xr.DataArray, cost_per_m: xr.DataArray, start_xy: t
         Budgets, candidate count and spacing, search settings.
     pixel_m : float
         Side of a cell on the ground [m].
+    sky : TargetSky, optional
+        Plan with time-dependent legs under this sky; static legs over the costmap when absent.
 
     Returns
     -------
     SiteTargets
-        The candidates, the plan and the route driven.
+        The candidates, the plan and the route driven (cells of the static routes, or the
+        lattice nodes passed with time-dependent legs).
 
     Raises
     ------
@@ -896,17 +952,25 @@ def plan_targets(value_bits: xr.DataArray, cost_per_m: xr.DataArray, start_xy: t
     start = _start_cell(cost_per_m, *start_xy)
     cost = np.asarray(cost_per_m.values, dtype=float)
     from_start = cost_to_go(cost, pixel_m, start)
-    rows, cols = select_candidates(value_bits.values, np.isfinite(from_start), pixel_m, config.count,
-                                   config.min_spacing_m, tiebreak=from_start)
+    allowed = np.isfinite(from_start)
+    block_px = None
+    if sky is not None:
+        block_px = sky.plan.node_spacing_px(pixel_m)
+        r0, c0 = start[0] - start[0] % block_px, start[1] - start[1] % block_px
+        allowed[r0:r0 + block_px, c0:c0 + block_px] = False
+    rows, cols = select_candidates(value_bits.values, allowed, pixel_m, config.count, config.min_spacing_m,
+                                   tiebreak=from_start, block_px=block_px)
     xs, ys = cost_per_m["x"].values, cost_per_m["y"].values
     candidates = Candidates(rows, cols, xs[cols], ys[rows], np.asarray(value_bits.values, dtype=float)[rows, cols])
     cells = np.vstack([[start], np.column_stack([rows, cols])])
-    legs = StaticLegs(cost, pixel_m, cells, rover.mobility.nominal_speed_m_s)
-    service_h, service_wh = service_cost(rover, config)
     xy = np.column_stack([xs[cells[:, 1]], ys[cells[:, 0]]])
+    legs = (StaticLegs(cost, pixel_m, cells, rover.mobility.nominal_speed_m_s) if sky is None
+            else sky.legs(xy, rover, config.time_budget_h))
+    service_h, service_wh = service_cost(rover, config)
     plan = solve_orienteering(xy, candidates.value_bits, legs, service_h, service_wh, config)
     path = [0, *(stop.index for stop in plan.stops)]
-    pieces = [legs.route(i, j)[1:] for i, j in itertools.pairwise(path)]
+    departures = [0.0, *(stop.departure_h for stop in plan.stops)]
+    pieces = [legs.route(i, j, t)[1:] for (i, j), t in zip(itertools.pairwise(path), departures, strict=False)]
     route = np.vstack([np.asarray([start], dtype=np.int64), *pieces])
     return SiteTargets(start, (float(xy[0, 0]), float(xy[0, 1])), candidates, plan, route)
 

@@ -98,6 +98,10 @@ class PlanConfig(BaseModel):
         True, description="The last waypoint must be a safe haven until the end of the planning period.",
     )
 
+    def node_spacing_px(self, pixel_m: float) -> int:
+        """Block size of the lattice on a grid of ``pixel_m`` [m] pixels [pixels], at least 1."""
+        return max(1, int(round(self.node_spacing_m / pixel_m)))
+
     @property
     def ticks_per_step(self) -> int:
         """Ticks per sky step [-]."""

@@ -17,7 +17,7 @@ import pandas as pd
 import xarray as xr
 
 from lupex.errors import LupexError
-from lupex.planning.costmap import costmap
+from lupex.planning.costmap import costmap, forbidden_reason
 from lupex.planning.lattice import Lattice, build_lattice
 from lupex.planning.node_sky import NodeSky, node_sky
 from lupex.planning.timed import Model, PlanConfig, TimedPlan, model_for, plan_route
@@ -28,7 +28,7 @@ from lupex.sky.horizon import ground_pixel_m
 from lupex.sky.tracks import epochs
 from lupex.terrain.derive import HazardConfig, derive_layers
 
-__all__ = ["Traverse", "plan_traverse"]
+__all__ = ["Search", "Traverse", "plan_traverse", "prepare_search"]
 
 _BLOCKING_HINTS = {
     "slope": "no chain of lattice edges over allowed ground joins the places (slopes above the rover's "
@@ -112,16 +112,74 @@ def _iso(t: np.datetime64) -> str:
     return np.datetime_as_string(t, unit="s") + "Z"
 
 
-def _why_forbidden(layers: xr.Dataset, rc: tuple[int, int], rover: RoverConfig, hazards: HazardConfig) -> str:
-    slope = float(layers["slope"].values[rc])
-    rocks = float(layers["hazard"].values[rc])
-    if not np.isfinite(slope):
-        return "it is nodata"
-    if slope > rover.mobility.planning_slope_deg:
-        return f"its slope {slope:.1f} deg exceeds the rover's planning limit {rover.mobility.planning_slope_deg:g} deg"
-    if rocks > hazards.max_rock_density_per_100m2:
-        return f"it has {rocks:.1f} obstacle rocks per 100 m^2, above {hazards.max_rock_density_per_100m2:g}"
-    return "it lies in permanent shadow beyond the rover's reach"
+@dataclass(frozen=True)
+class Search:
+    """What the time-dependent search runs on: the lattice over a costmap and the sky at its nodes.
+
+    Attributes
+    ----------
+    lattice : Lattice
+        The planning lattice; every place is a node.
+    sky : NodeSky
+        Sun and Earth at the nodes.
+    model : Model
+        The search model over the period.
+    nodes : list of int
+        The lattice node of each place, in the order given.
+    start_utc : numpy.datetime64
+        Time of tick 0.
+    """
+
+    lattice: Lattice
+    sky: NodeSky
+    model: Model
+    nodes: list[int]
+    start_utc: np.datetime64
+
+
+def prepare_search(dem: xr.DataArray, horizon, rover: RoverConfig, places_xy: list[tuple[float, float]],
+                   names: list[str], start_utc: str, days: float, config: PlanConfig,
+                   rocks: xr.DataArray | None = None, sun_mean: xr.DataArray | None = None,
+                   psr: xr.DataArray | None = None, hazards: HazardConfig | None = None,
+                   step: Callable[[str], Any] | None = None) -> Search:
+    """Costmap, lattice with the places as nodes, and the Sun and Earth at the nodes over the period.
+
+    Parameters
+    ----------
+    places_xy : list of tuple of float
+        Places that must be lattice nodes [m] (start, waypoints or stops), at most one per block.
+    names : list of str
+        What each place is, for error messages ("start", "waypoint 1", ...).
+    Other parameters as for :func:`plan_traverse`.
+
+    Raises
+    ------
+    LupexError
+        For places off the DEM or on forbidden ground (naming the rule), and a period outside the
+        ephemeris.
+    """
+    hazards = hazards or HazardConfig()
+    step = step or (lambda message: None)
+    t0 = parse_utc(start_utc)
+    end = t0 + np.timedelta64(int(round((days * 24.0 + config.sky_step_h) * 3600.0)), "s")
+    times = epochs(t0, end, config.sky_step_h)
+    places = [pixel_of(dem, *xy, name) for xy, name in zip(places_xy, names, strict=True)]
+    step("costmap: slope, roughness, rocks")
+    layers = derive_layers(dem, rocks, hazards)
+    pixel_m = ground_pixel_m(dem)
+    cost = costmap(layers, rover, hazards, psr, pixel_m=pixel_m).values
+    for rc, name in zip(places, names, strict=True):
+        if not np.isfinite(cost[rc]):
+            reason = forbidden_reason(layers, rc, rover, hazards, psr, pixel_m=pixel_m)
+            raise LupexError(f"the {name} is on a forbidden cell: {reason}")
+    spacing_px = config.node_spacing_px(pixel_m)
+    step(f"lattice: {spacing_px * pixel_m:.0f} m blocks")
+    lattice = build_lattice(cost, dem.values, pixel_m, spacing_px, rover, places,
+                            None if sun_mean is None else np.asarray(sun_mean.values, dtype=float))
+    step(f"sky: Sun and Earth at {lattice.size} nodes, {times.size} steps")
+    sky = node_sky(horizon, dem, lattice, times, config.sky_step_h, rover)
+    model = model_for(lattice, sky, rover, config, days)
+    return Search(lattice, sky, model, [lattice.node_of(rc) for rc in places], t0)
 
 
 def plan_traverse(dem: xr.DataArray, horizon, rover: RoverConfig, start_xy: tuple[float, float],
@@ -174,39 +232,20 @@ def plan_traverse(dem: xr.DataArray, horizon, rover: RoverConfig, start_xy: tupl
         last waypoint that cannot be reached (naming the blocking constraint).
     """
     config = config or PlanConfig()
-    hazards = hazards or HazardConfig()
     step = step or (lambda message: None)
     if not waypoints_xy:
         raise LupexError("a plan needs at least one waypoint")
-    t0 = parse_utc(start_utc)
-    end = t0 + np.timedelta64(int(round((days * 24.0 + config.sky_step_h) * 3600.0)), "s")
-    times = epochs(t0, end, config.sky_step_h)
-    places = [pixel_of(dem, *start_xy, "start")] + [pixel_of(dem, *xy, f"waypoint {i + 1}")
-                                                    for i, xy in enumerate(waypoints_xy)]
-    step("costmap: slope, roughness, rocks")
-    layers = derive_layers(dem, rocks, hazards)
-    pixel_m = ground_pixel_m(dem)
-    cost = costmap(layers, rover, hazards, psr, pixel_m=pixel_m).values
-    for i, rc in enumerate(places):
-        if not np.isfinite(cost[rc]):
-            what = "start" if i == 0 else f"waypoint {i}"
-            raise LupexError(f"the {what} is on a forbidden cell: {_why_forbidden(layers, rc, rover, hazards)}")
-    spacing_px = max(1, int(round(config.node_spacing_m / pixel_m)))
-    step(f"lattice: {spacing_px * pixel_m:.0f} m blocks")
-    lattice = build_lattice(cost, dem.values, pixel_m, spacing_px, rover, places,
-                            None if sun_mean is None else np.asarray(sun_mean.values, dtype=float))
-    step(f"sky: Sun and Earth at {lattice.size} nodes, {times.size} steps")
-    sky = node_sky(horizon, dem, lattice, times, config.sky_step_h, rover)
-    model = model_for(lattice, sky, rover, config, days)
-    nodes = [lattice.node_of(rc) for rc in places]
+    names = ["start"] + [f"waypoint {i + 1}" for i in range(len(waypoints_xy))]
+    search = prepare_search(dem, horizon, rover, [start_xy, *waypoints_xy], names, start_utc, days, config,
+                            rocks, sun_mean, psr, hazards, step)
     step("search: earliest safe arrival")
-    plan = plan_route(lattice, model, nodes[0], nodes[1:], rover.battery.initial_soc, progress,
-                      k_max=config.labels_per_node)
+    plan = plan_route(search.lattice, search.model, search.nodes[0], search.nodes[1:], rover.battery.initial_soc,
+                      progress, k_max=config.labels_per_node)
     if not plan.reached:
         raise LupexError(f"the last waypoint cannot be reached within {days:g} days: blocked by {plan.blocking}; "
                          f"{_BLOCKING_HINTS[plan.blocking]}")
-    timeline = _timeline(plan, lattice, sky, model, dem, config, t0, rover)
-    return Traverse(plan, lattice, sky, model, config, t0, timeline)
+    timeline = _timeline(plan, search.lattice, search.sky, search.model, dem, config, search.start_utc, rover)
+    return Traverse(plan, search.lattice, search.sky, search.model, config, search.start_utc, timeline)
 
 
 def _timeline(plan: TimedPlan, lattice: Lattice, sky: NodeSky, model: Model, dem: xr.DataArray, config: PlanConfig,
