@@ -23,17 +23,15 @@ import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 
-from lupex.constants import MOON_RADIUS_M
 from lupex.planning.lattice import Lattice, move_headings_deg
 from lupex.rover.model import RoverConfig
 from lupex.rover.power import solar_power_w
-from lupex.sky.illumination import BodyTrack, azimuth_split, disk_visible_fraction
-from lupex.sky.tracks import sun_earth_tracks
+from lupex.sky.ephemeris import SUN_RADIUS_KM
+from lupex.sky.illumination import disk_visible_fraction
+from lupex.sky.tracks import elevation_at, horizon_toward, sun_earth_tracks
 
 __all__ = ["NodeSky", "node_sky", "panel_facing"]
 
-SUN_RADIUS_KM = 695_700.0
-"""Radius of the Sun [km] (IAU 2015 nominal), to recover its distance from its apparent radius."""
 
 
 @dataclass(frozen=True)
@@ -88,21 +86,6 @@ def _node_horizons(horizon, lattice: Lattice) -> NDArray:
     return np.asarray(horizon, dtype=float)[:, rows, cols]
 
 
-def _elevation_at_nodes(dx: NDArray, dy: NDArray, track: BodyTrack) -> NDArray:
-    """Elevation of the body's centre above each node's horizontal plane, shape (S, N) [deg]:
-    the node's tilt raises the body by ``(dx sin a + dy cos a) / R`` [rad]."""
-    a = np.radians(track.azimuth_deg)[:, None]
-    tilt = np.degrees((dx[None, :] * np.sin(a) + dy[None, :] * np.cos(a)) / MOON_RADIUS_M)
-    return np.asarray(track.elevation_deg)[:, None] + tilt
-
-
-def _horizon_along(columns: NDArray, track: BodyTrack) -> NDArray:
-    """Each node's horizon at the body's grid azimuth, linear between azimuths, shape (S, N) [deg]."""
-    n_az = columns.shape[0]
-    lower, w = azimuth_split(track.azimuth_deg, n_az)
-    return (1.0 - w)[:, None] * columns[lower] + w[:, None] * columns[(lower + 1) % n_az]
-
-
 def node_sky(horizon, dem: xr.DataArray, lattice: Lattice, times: NDArray, step_h: float,
              rover: RoverConfig) -> NodeSky:
     """Sample the Sun and the Earth at every node of a lattice.
@@ -133,12 +116,12 @@ def node_sky(horizon, dem: xr.DataArray, lattice: Lattice, times: NDArray, step_
     dx = x[lattice.pixel[:, 1]] - reference[0]
     dy = y[lattice.pixel[:, 0]] - reference[1]
     sun, earth = tracks["sun"], tracks["earth"]
-    elevation = _elevation_at_nodes(dx, dy, sun)
-    fraction = disk_visible_fraction(elevation - _horizon_along(columns, sun), np.asarray(sun.radius_deg)[:, None])
+    elevation = elevation_at(dx, dy, sun)
+    fraction = disk_visible_fraction(elevation - horizon_toward(columns, sun), np.asarray(sun.radius_deg)[:, None])
     distance_km = SUN_RADIUS_KM / np.sin(np.radians(np.asarray(sun.radius_deg)))
     tracking = rover.model_copy(update={"solar": rover.solar.model_copy(update={"orientation": "tracking"})})
     solar = solar_power_w(tracking, fraction, elevation, 0.0, 0.0, distance_km[:, None] * np.ones_like(fraction))
-    earth_clear = _elevation_at_nodes(dx, dy, earth) - _horizon_along(columns, earth)
+    earth_clear = elevation_at(dx, dy, earth) - horizon_toward(columns, earth)
     earth_visible = earth_clear > rover.comms.earth_mask_deg
     relative = np.asarray(sun.azimuth_deg)[:, None] - move_headings_deg()[None, :]
     headings = np.arange(0.0, 360.0, 0.5)

@@ -192,6 +192,13 @@ class Model:
         return Model(params, self.ticks, self.drive_wh, self.source, self.sun_fraction[step:], self.solar_w[step:],
                      self.facing_moves[step:], self.earth_visible[step:])
 
+    def until(self, last_tick: int) -> Model:
+        """The same model with its period ending at tick ``last_tick`` at the latest (a planning window)."""
+        params = self.params.copy()
+        params[_LAST_TICK] = min(self.last_tick, max(int(last_tick), 1))
+        return Model(params, self.ticks, self.drive_wh, self.source, self.sun_fraction, self.solar_w,
+                     self.facing_moves, self.earth_visible)
+
     def relaxed(self, battery: bool = False, darkness: bool = False) -> Model:
         """The same model without the battery limits or without the darkness limit (to find
         which constraint blocks a goal)."""

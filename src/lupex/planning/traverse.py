@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
+from numpy.typing import NDArray
 
 from lupex.errors import LupexError
 from lupex.planning.costmap import costmap, forbidden_reason
@@ -128,6 +129,8 @@ class Search:
         The lattice node of each place, in the order given.
     start_utc : numpy.datetime64
         Time of tick 0.
+    cost : ndarray
+        The costmap the lattice was laid on [J/m], inf where forbidden.
     """
 
     lattice: Lattice
@@ -135,6 +138,7 @@ class Search:
     model: Model
     nodes: list[int]
     start_utc: np.datetime64
+    cost: NDArray
 
 
 def prepare_search(dem: xr.DataArray, horizon, rover: RoverConfig, places_xy: list[tuple[float, float]],
@@ -179,7 +183,7 @@ def prepare_search(dem: xr.DataArray, horizon, rover: RoverConfig, places_xy: li
     step(f"sky: Sun and Earth at {lattice.size} nodes, {times.size} steps")
     sky = node_sky(horizon, dem, lattice, times, config.sky_step_h, rover)
     model = model_for(lattice, sky, rover, config, days)
-    return Search(lattice, sky, model, [lattice.node_of(rc) for rc in places], t0)
+    return Search(lattice, sky, model, [lattice.node_of(rc) for rc in places], t0, cost)
 
 
 def plan_traverse(dem: xr.DataArray, horizon, rover: RoverConfig, start_xy: tuple[float, float],

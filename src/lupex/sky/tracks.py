@@ -7,12 +7,13 @@ import re
 import numpy as np
 from numpy.typing import NDArray
 
+from lupex.constants import MOON_RADIUS_M
 from lupex.errors import LupexError
 from lupex.geo import local_to_grid_azimuth, xy_to_latlon
 from lupex.sky.ephemeris import coverage, parse_utc, sun_earth_topocentric
-from lupex.sky.illumination import BodyTrack
+from lupex.sky.illumination import BodyTrack, azimuth_split
 
-__all__ = ["LUNAR_NODAL_CYCLE_H", "epochs", "parse_step_hours", "sun_earth_tracks"]
+__all__ = ["LUNAR_NODAL_CYCLE_H", "elevation_at", "epochs", "horizon_toward", "parse_step_hours", "sun_earth_tracks"]
 
 LUNAR_NODAL_CYCLE_H = 18.61 * 8766.0
 """The 18.61-year cycle of the Moon's orbital node, after which the Sun's and Earth's
@@ -95,3 +96,25 @@ def sun_earth_tracks(reference_xy: tuple[float, float], height_m: float, times: 
         )
         for name, body in (("sun", sky.sun), ("earth", sky.earth))
     }
+
+
+def elevation_at(dx: NDArray, dy: NDArray, track: BodyTrack) -> NDArray:
+    """Elevation of the body's centre above the horizontal plane of places offset from the
+    track's reference point, shape (S, N) [deg].
+
+    A place ``(dx, dy)`` [m] from the reference is tilted toward it by ``d / R``, which raises the
+    body by ``(dx sin a + dy cos a) / R`` [rad] at grid azimuth ``a``.
+    """
+    a = np.radians(track.azimuth_deg)[:, None]
+    tilt = np.degrees((np.asarray(dx)[None, :] * np.sin(a) + np.asarray(dy)[None, :] * np.cos(a)) / MOON_RADIUS_M)
+    return np.asarray(track.elevation_deg)[:, None] + tilt
+
+
+def horizon_toward(columns: NDArray, track: BodyTrack) -> NDArray:
+    """Each place's horizon toward the body, linear between the cube's azimuths, shape (S, N) [deg].
+
+    ``columns`` holds the places' horizons at A equally spaced grid azimuths, shape (A, N) [deg].
+    """
+    n_az = columns.shape[0]
+    lower, w = azimuth_split(track.azimuth_deg, n_az)
+    return (1.0 - w)[:, None] * columns[lower] + w[:, None] * columns[(lower + 1) % n_az]

@@ -1,0 +1,1 @@
+"""The mission simulation: a rover that drives, prospects, drills and survives on its own."""
