@@ -1,9 +1,11 @@
-"""The mission orchestrator: runs every stage lupex has, in order, into one output folder.
+"""The mission orchestrator: terrain -> sky -> thermal/ice -> site -> plan -> simulate -> report.
 
-Stages available today: the site (a synthetic south-pole tile, or a DEM given by the user),
-its hazard layers, and its sky (horizons, Sun and Earth visibility over the surface mission,
-permanent shadow). Later stages (thermal and ice, planning, simulation) join here as they are
-built; ``summary.json`` lists which stages ran.
+``run_mission`` builds the site (a synthetic south-pole tile, or a DEM given by the user), its
+hazard layers, its sky over the surface mission (horizons, Sun and Earth, permanent shadow),
+the water prior from a coarser thermal run (:mod:`lupex.sim.precompute`), chooses the landing,
+lays the strategic planner's lattice and sky, simulates the rover (:mod:`lupex.sim.engine`)
+and writes the report. Interrupted (Ctrl-C), it keeps the stages finished so far, with a
+``summary.json`` whose status is ``interrupted``.
 """
 
 from __future__ import annotations
@@ -14,14 +16,25 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field
 
 from lupex import __version__
+from lupex.errors import LupexError
 from lupex.files import atomic_folder
-from lupex.raster import write_geotiff
+from lupex.geo import xy_to_latlon
+from lupex.ice.params import IceParams
+from lupex.planning.costmap import costmap
+from lupex.raster import like, write_geotiff
 from lupex.report.layers import write_layer_files
+from lupex.report.mission_report import mission_map, mission_report_html, mission_timeline
 from lupex.report.quicklook import save_quicklook
+from lupex.rover.model import RoverConfig
+from lupex.sim.config import SimConfig
+from lupex.sim.engine import SimResult, Simulation
+from lupex.sim.precompute import choose_landing, prior_from_coarse_thermal
+from lupex.sim.world import build_world
 from lupex.sky.ephemeris import parse_utc
 from lupex.sky.horizon_map import check_request, compute_horizon_file
 from lupex.sky.horizon_store import open_horizon
@@ -33,9 +46,19 @@ from lupex.terrain.outputs import write_layers
 from lupex.terrain.readers import open_dem, read_dem
 from lupex.terrain.synth import SynthConfig, synthesize
 
-__all__ = ["MissionConfig", "run_mission"]
+__all__ = ["MISSION_FILES", "MissionConfig", "MissionInterrupted", "holes_frame", "run_mission", "sim_summary"]
 
-PENDING_STAGES = ("thermal", "ice", "planning", "simulation")
+MISSION_FILES = ("summary.json", "telemetry.parquet", "events.csv", "holes.csv", "map.png", "timeline.png",
+                 "report.html")
+"""What the simulation stage adds to the output folder."""
+
+
+class MissionInterrupted(Exception):
+    """The run was interrupted; ``summary`` is what was written (status ``interrupted``)."""
+
+    def __init__(self, summary: dict[str, Any]):
+        super().__init__("interrupted")
+        self.summary = summary
 
 
 class MissionConfig(BaseModel):
@@ -62,6 +85,15 @@ class MissionConfig(BaseModel):
                         description="Surface mission length [days]; about 100 for LUPEX (JAXA, ISRO).")
     sky_step_h: float = Field(1.0, gt=0.0, le=24.0, description="Time step of the Sun and Earth maps [h].")
     horizon_azimuths: int = Field(360, ge=8, le=3600, description="Azimuths of the horizon cube.")
+    rover: RoverConfig = Field(default_factory=RoverConfig, description="The rover ([rover] table).")
+    sim: SimConfig = Field(default_factory=SimConfig, description="Strategy and operations ([sim] table).")
+    ice: IceParams = Field(default_factory=IceParams, description="The water model ([ice] table).")
+    thermal_max_pixels: int = Field(
+        128, ge=16, le=1024,
+        description="Most pixels along a side of the coarse grid of the thermal model [-] (160 m pixels for the "
+        "default site; see lupex.sim.precompute).")
+    landing_radius_m: float = Field(
+        2000.0, gt=0.0, description="The landing is chosen within this distance of the site's centre [m].")
 
     def mission_end_utc(self) -> str:
         """The end of the surface mission, ISO 8601 UTC."""
@@ -71,6 +103,13 @@ class MissionConfig(BaseModel):
     def check_period(self) -> None:
         """Refuse a mission period outside the ephemeris before any work starts."""
         epochs(self.landing_utc, self.mission_end_utc(), self.sky_step_h)
+
+    def check_dem(self, dem: xr.DataArray) -> None:
+        """Refuse a DEM too small for the mission before any work starts."""
+        spacing_px = self.sim.plan.node_spacing_px(abs(dem.rio.transform().a))
+        if min(dem.shape) < 4 * spacing_px:
+            raise LupexError(f"the DEM ({dem.shape[1]} x {dem.shape[0]} pixels) is too small for the mission: the "
+                             f"planner needs at least 4 x 4 lattice blocks of {spacing_px} pixels; use a larger DEM")
 
 
 def _sky_summary(maps: xr.Dataset) -> dict[str, float]:
@@ -85,71 +124,186 @@ def _sky_summary(maps: xr.Dataset) -> dict[str, float]:
     }
 
 
+def holes_frame(result: SimResult) -> pd.DataFrame:
+    """One row per hole: place [m], time, depth [m], rock stop, highest and mean measured and true WEH [wt%]."""
+    return pd.DataFrame({
+        "x_m": [h.x for h in result.holes],
+        "y_m": [h.y for h in result.holes],
+        "time": [str(result.telemetry.rows["time"][min(h.tick, len(result.telemetry.rows["time"])) - 1])
+                 for h in result.holes],
+        "depth_m": [h.result.depth_reached_m for h in result.holes],
+        "stopped_on_rock": [h.result.stopped_on_rock for h in result.holes],
+        "max_wt_pct": [h.max_wt_pct for h in result.holes],
+        "mean_wt_pct": [h.mean_wt_pct for h in result.holes],
+        "true_max_wt_pct": [float(np.max(h.result.true_weh_wt_pct, initial=0.0)) for h in result.holes],
+    }, columns=["x_m", "y_m", "time", "depth_m", "stopped_on_rock", "max_wt_pct", "mean_wt_pct", "true_max_wt_pct"])
+
+
+def sim_summary(result: SimResult, seed: int, threshold_wt_pct: float) -> dict[str, Any]:
+    """The figures of a run for ``summary.json`` (and for campaigns)."""
+    holes = holes_frame(result)
+    return {
+        "status": "interrupted" if result.interrupted else result.status,
+        "reason": result.reason,
+        "days_simulated": round(result.days_simulated, 6),
+        "distance_km": round(result.distance_m / 1000.0, 6),
+        "drills": len(holes),
+        "max_water_wt_pct": round(float(holes["max_wt_pct"].max()) if len(holes) else 0.0, 6),
+        "mean_water_wt_pct_at_drills": round(float(holes["mean_wt_pct"].mean()) if len(holes) else 0.0, 6),
+        "drills_at_threshold_fraction": round(float((holes["max_wt_pct"] >= threshold_wt_pct).mean())
+                                              if len(holes) else 0.0, 6),
+        "min_soc": round(result.min_soc, 6),
+        "energy_in_kwh": round(result.energy_in_wh / 1000.0, 6),
+        "energy_out_kwh": round(result.energy_out_wh / 1000.0, 6),
+        "downlinked_mb": round(result.downlinked_mb, 6),
+        "hazards_avoided": result.hazards_avoided,
+        "strategic_replans": result.replans,
+        "neutron_measurements": result.neutron_measurements,
+        "seed": seed,
+    }
+
+
+def _write_sim(result: SimResult, summary: dict[str, Any], dem: xr.DataArray, psr: xr.DataArray | None,
+               work: Path) -> list[str]:
+    telemetry = result.telemetry.frame()
+    telemetry.to_parquet(work / "telemetry.parquet", index=False)
+    events = result.telemetry.event_frame()
+    events.to_csv(work / "events.csv", index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+    holes = holes_frame(result)
+    holes.to_csv(work / "holes.csv", index=False, float_format="%.4f")
+    written = ["telemetry.parquet", "events.csv", "holes.csv"]
+    if len(telemetry):
+        mission_map(dem, psr, telemetry, holes, work / "map.png")
+        mission_timeline(telemetry, work / "timeline.png")
+        mission_report_html(summary, holes, {"Route, holes and shadow": work / "map.png",
+                                             "Battery, power, Sun, Earth and activity": work / "timeline.png"},
+                            work / "report.html")
+        written += ["map.png", "timeline.png", "report.html"]
+    return written
+
+
 def run_mission(config: MissionConfig, out_dir: Path, overwrite: bool = False,
                 step: Callable[[str], Any] | None = None,
-                horizon_progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
-    """Run the available stages and write their products into ``out_dir``.
+                horizon_progress: Callable[[int, int], None] | None = None,
+                sim_progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Run every stage and write the products into ``out_dir``.
 
     Parameters
     ----------
     config : MissionConfig
         The run's configuration.
     out_dir : Path
-        Output folder; replaced only when the whole run succeeds.
+        Output folder; replaced when the run ends (completed, or interrupted with what is done).
     overwrite : bool
         Whether an existing folder with files may be replaced.
     step : callable, optional
         Called with a short description as each stage starts (progress display).
     horizon_progress : callable, optional
         ``horizon_progress(azimuths_done, azimuths_total)`` while horizons are computed.
+    sim_progress : callable, optional
+        ``sim_progress(ticks_done, ticks_total)`` during the simulation.
 
     Returns
     -------
     dict
         The content of ``summary.json``.
+
+    Raises
+    ------
+    MissionInterrupted
+        After Ctrl-C, once the finished stages are written (``summary.json`` says what ran).
     """
     step = step or (lambda message: None)
     config.check_period()
     given_dem = read_dem(config.dem) if config.dem is not None else None
     if given_dem is not None:  # bad terrain fails before any long work
         check_request(given_dem, config.horizon_azimuths, 0.0)
+        config.check_dem(given_dem)
     sky_config = IlluminationConfig(start=config.landing_utc, end=config.mission_end_utc(), step_h=config.sky_step_h)
+    summary: dict[str, Any] = {
+        "lupex_version": __version__, "status": "running", "reason": "", "stages_completed": [],
+        "seed": config.seed, "landing_utc": config.landing_utc, "days": config.days,
+        "strategy": config.sim.strategy,
+    }
+    outputs: list[str] = ["summary.json"]
+    done = summary["stages_completed"]
     with atomic_folder(out_dir, overwrite) as work:
-        step("terrain: building the site")
-        if given_dem is not None:
-            dem, rocks, craters = given_dem, None, None
-            site = {"source": str(config.dem)}
+        try:
+            step("terrain: building the site")
+            if given_dem is not None:
+                dem, rocks, craters = given_dem, None, None
+                summary["site"] = {"source": str(config.dem)}
+            else:
+                synthetic = synthesize(config.site.model_copy(update={"seed": config.seed}))
+                dem, rocks, craters = synthetic.dem, synthetic.rocks, len(synthetic.craters)
+                summary["site"] = {"source": "synthetic", **synthetic.config.model_dump()}
+                write_geotiff(rocks, work / "rocks.tif")
+                outputs.append("rocks.tif")
+            config.check_dem(dem)
+            write_geotiff(dem, work / "dem.tif")
+            save_quicklook(dem, work / "site.png", "mission site: heights over hillshade", "gist_earth",
+                           "height above 1737.4 km sphere [m]", relief=dem)
+            outputs += ["dem.tif", "site.png"]
+            step("terrain: slope, roughness, rock hazard, traversability")
+            layers, written = write_layers(dem, rocks, config.hazards, work)
+            outputs += [p.name for p in written]
+            summary["terrain"] = summarize(open_dem(work / "dem.tif")) | {"path": "dem.tif"}
+            summary["craters"] = craters
+            summary["traversable_fraction"] = float(np.mean(layers["traversable"].values))
+            summary["hazard_median_per_100m2"] = float(np.nanmedian(layers["hazard"].values))
+            done += ["terrain", "hazards"]
+
+            step(f"sky: horizons at {config.horizon_azimuths} azimuths")
+            compute_horizon_file(dem, work / "horizon.nc", config.horizon_azimuths, progress=horizon_progress)
+            outputs.append("horizon.nc")
+            horizon = open_horizon(work / "horizon.nc", dem)
+            maps = illumination_maps(dem, horizon, sky_config, step=step)
+            for name, style in MAP_STYLES.items():
+                outputs += [p.name for p in write_layer_files(maps[name], style, work, dem)]
+            summary["sky"] = _sky_summary(maps)
+            done.append("sky")
+
+            thermal, prior = prior_from_coarse_thermal(dem, config.ice, config.thermal_max_pixels, step=step)
+            write_geotiff(like(dem, prior["weh_top1m_mean"].values.astype(np.float32), "weh_top1m_mean", "wt%"),
+                          work / "water_prior_top1m.tif")
+            outputs.append("water_prior_top1m.tif")
+            summary["ice"] = {"thermal_pixel_m": abs(thermal.rio.transform().a),
+                              "ice_stable_fraction": float(np.mean(np.isfinite(thermal["ice_depth_m"].values))),
+                              "expected_weh_top1m_site_wt_pct": float(np.nanmean(prior["weh_top1m_mean"].values))}
+            done += ["thermal", "ice"]
+
+            step("site: landing place")
+            rover = config.rover
+            cost = costmap(layers, rover, config.hazards, maps["psr"], pixel_m=abs(dem.rio.transform().a)).values
+            landing = choose_landing(dem, np.isfinite(cost), maps["sun_fraction_mean"],
+                                     maps["earth_visible_fraction"], config.landing_radius_m)
+            world = build_world(dem, horizon, rocks, prior, config.ice, rover, config.sim, config.landing_utc,
+                                config.days, landing, maps["sun_fraction_mean"], maps["psr"], step=step)
+            lat, lon = xy_to_latlon(*world.landing_xy)
+            summary["landing"] = {"x_m": world.landing_xy[0], "y_m": world.landing_xy[1], "lat": float(lat),
+                                  "lon": float(lon)}
+            done += ["site", "plan"]
+
+            step(f"simulate: {config.days:g} days, {config.sim.strategy} strategy")
+            result = Simulation(world, rover, config.sim, config.seed).run(sim_progress)
+        except KeyboardInterrupt:
+            summary["status"] = "interrupted"
+            summary["reason"] = "interrupted (Ctrl-C) before the simulation ended: " + (
+                f"stages done: {', '.join(done)}" if done else "no stage finished")
+            summary["outputs"] = sorted(outputs)
+            (work / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+            interrupted = summary
         else:
-            synthetic = synthesize(config.site.model_copy(update={"seed": config.seed}))
-            dem, rocks, craters = synthetic.dem, synthetic.rocks, len(synthetic.craters)
-            site = {"source": "synthetic", **synthetic.config.model_dump()}
-            write_geotiff(rocks, work / "rocks.tif")
-        write_geotiff(dem, work / "dem.tif")
-        save_quicklook(dem, work / "site.png", "mission site: heights over hillshade", "gist_earth",
-                       "height above 1737.4 km sphere [m]", relief=dem)
-        step("terrain: slope, roughness, rock hazard, traversability")
-        layers, written = write_layers(dem, rocks, config.hazards, work)
-        step(f"sky: horizons at {config.horizon_azimuths} azimuths")
-        compute_horizon_file(dem, work / "horizon.nc", config.horizon_azimuths, progress=horizon_progress)
-        maps = illumination_maps(dem, open_horizon(work / "horizon.nc", dem), sky_config, step=step)
-        for name, style in MAP_STYLES.items():
-            written += write_layer_files(maps[name], style, work, dem)
-        summary = {
-            "lupex_version": __version__,
-            "status": "terrain-and-sky",
-            "stages_completed": ["terrain", "hazards", "sky"],
-            "stages_pending": list(PENDING_STAGES),
-            "seed": config.seed,
-            "landing_utc": config.landing_utc,
-            "days": config.days,
-            "site": site,
-            "terrain": summarize(open_dem(work / "dem.tif")) | {"path": "dem.tif"},
-            "craters": craters,
-            "traversable_fraction": float(np.mean(layers["traversable"].values)),
-            "hazard_median_per_100m2": float(np.nanmedian(layers["hazard"].values)),
-            "sky": _sky_summary(maps),
-            "outputs": sorted(["dem.tif", "site.png", "summary.json", "horizon.nc"] + [p.name for p in written]
-                              + (["rocks.tif"] if rocks is not None else [])),
-        }
-        (work / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+            interrupted = None
+            summary.update(sim_summary(result, config.seed, config.sim.threshold_wt_pct))
+            if result.interrupted:
+                summary["reason"] = "interrupted (Ctrl-C) during the simulation; telemetry up to then"
+            done += ["simulation", "report"]
+            outputs += _write_sim(result, summary, dem, maps["psr"], work)
+            summary["outputs"] = sorted(outputs)
+            (work / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+            if result.interrupted:
+                interrupted = summary
+    if interrupted is not None:
+        raise MissionInterrupted(interrupted)
     return summary

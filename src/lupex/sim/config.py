@@ -1,0 +1,68 @@
+"""Settings of a simulated surface mission: strategy, science autonomy, data and commanding."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from lupex.planning.timed import PlanConfig
+from lupex.sim.instruments import InstrumentModels
+from lupex.sim.mobility import OdometryConfig
+from lupex.sim.water_map import WaterMapConfig
+
+__all__ = ["SimConfig"]
+
+
+class SimConfig(BaseModel):
+    """How the simulated rover operates (validated, immutable; the ``[sim]`` table of a mission TOML)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    strategy: Literal["adaptive", "baseline"] = Field(
+        "adaptive",
+        description="'adaptive': the rover picks each drill site from its water map (prior plus neutron and "
+        "drill data) and surveys the site with the neutron spectrometer before drilling at the most promising "
+        "spot; 'baseline': drill sites fixed before landing from the prior, drilled where planned.")
+    plan: PlanConfig = Field(default_factory=PlanConfig, description="The strategic planner's lattice and rules.")
+    planning_window_h: float = Field(
+        72.0, gt=0.0, le=720.0,
+        description="Look-ahead of each strategic plan [h]; the goal must be a safe haven to the window's end. "
+        "Assumption: three days, longer than the Earth's and the Sun's gaps at the default site.")
+    search_radius_m: float = Field(
+        1500.0, gt=0.0, description="Farthest drill candidate considered from the rover [m]. Assumption.")
+    candidates: int = Field(12, ge=1, le=200, description="Candidates scored at each decision [-].")
+    min_drill_spacing_m: float = Field(
+        30.0, ge=0.0,
+        description="Least distance between two holes [m]: beyond the ice patches' 10 m correlation "
+        "(IceParams.patch_radius_m x 2), so a new hole learns something new. Assumption.")
+    threshold_wt_pct: float = Field(
+        1.0, gt=0.0, description="Water worth finding [wt%]: the issue's >= 1 wt% drill target.")
+    information_weight: float = Field(
+        0.1, ge=0.0,
+        description="Weight of a hole's information gain [per bit] against its probability of >= threshold in "
+        "the adaptive score. Assumption: exploitation first.")
+    survey_size_m: float = Field(
+        20.0, ge=0.0, description="Side of the square the adaptive rover surveys around a candidate [m] "
+        "(one 20 m map pixel). Assumption.")
+    survey_line_spacing_m: float = Field(
+        4.0, gt=0.0, description="Spacing of the survey lines [m]: about twice the neutron footprint radius.")
+    neutron_integration_s: float = Field(
+        60.0, gt=0.0, le=3600.0,
+        description="Integration time of one neutron measurement [s]; at 0.05 m/s it smears the footprint over "
+        "3 m. Assumption.")
+    odometry: OdometryConfig = Field(default_factory=OdometryConfig,
+                                     description="Odometry drift and localisation fixes (also at every node and "
+                                     "before every hole).")
+    command_latency_h: float = Field(
+        1.0, ge=0.0, le=48.0,
+        description="Time from a decision that needs the ground (a new drill site) to the command arriving, "
+        "counted only while the Earth is in view [h]. Assumption: one operations cycle.")
+    drill_data_mb: float = Field(20.0, ge=0.0, description="Data of one drilled hole and its analyses [MB]. "
+                                 "Assumption.")
+    drive_data_mb_per_m: float = Field(0.05, ge=0.0, description="Navigation images and neutron records per metre "
+                                       "driven [MB/m]. Assumption.")
+    housekeeping_kbit_s: float = Field(1.0, ge=0.0, description="Housekeeping telemetry rate [kbit/s]. Assumption.")
+    max_drills: int = Field(60, ge=0, description="Holes the drill is allowed over the mission [-]. Assumption.")
+    models: InstrumentModels = Field(default_factory=InstrumentModels, description="Instrument models.")
+    water_map: WaterMapConfig = Field(default_factory=WaterMapConfig, description="The rover's water map.")

@@ -1,0 +1,481 @@
+"""The mission engine: a rover that plans, drives, prospects, drills and survives, tick by tick.
+
+Time advances in the planner's ticks (15 min by default). Each tick the rover's true position
+gets its own Sun and Earth (:class:`lupex.sim.site_sky.SiteSky`), the array's power for the
+rover's heading (:func:`lupex.rover.power.solar_power_w`), the load of what it is doing, and
+the battery integrates both (:func:`lupex.rover.power.battery_step`). Its thermal state is the
+time since it last saw the Sun, which sets the survival-heater load; it is lost when the
+battery runs out. Data wait in a buffer and go down only while the Earth is in view.
+
+The mission loop:
+
+1. **Decide** the next drill site (:mod:`lupex.sim.strategy`), after a command latency that
+   counts only while the Earth is in view.
+2. **Plan** the way to the lattice node of the site's block with the time-dependent planner
+   over a look-ahead window from now (battery reserve, darkness limit, Earth-only driving, a
+   safe haven at the end).
+3. **Drive** the plan edge by edge through the truth terrain with onboard hazard avoidance
+   (:func:`lupex.sim.local_planner.drive_leg`), slipping on slopes, with the neutron
+   spectrometer counting all the way; an edge blocked by hazards the map did not show is
+   removed and the way replanned. Planned waits are kept while the rover is on time, and a
+   drive waits for the Earth and for enough charge.
+4. **Excursion** from the node: the adaptive rover surveys the site with the neutron
+   spectrometer and drills where its water map is most promising; the baseline drills the
+   planned spot. Each hole is drilled, analysed and fed to the water map; the rover returns
+   to the node, its haven.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lupex.planning.timed import Model, plan_route
+from lupex.rover.model import RoverConfig
+from lupex.rover.power import battery_step, drive_power_w, solar_power_w
+from lupex.sim.config import SimConfig
+from lupex.sim.instruments import DrillResult, drill_hole, neutron_counts, neutron_estimate
+from lupex.sim.local_planner import AutonomyConfig, drive_leg
+from lupex.sim.mobility import Localizer, slip_fraction
+from lupex.sim.strategy import Strategy, make_strategy
+from lupex.sim.telemetry import DataBuffer, Telemetry
+from lupex.sim.water_map import WaterBelief
+from lupex.sim.world import World
+
+__all__ = ["MissionInterrupted", "SimResult", "Simulation"]
+
+
+class MissionInterrupted(Exception):
+    """Raised inside a run when the caller asks it to stop; the run's records so far stay valid."""
+
+
+@dataclass
+class Hole:
+    """One drilled hole: where, and what the analysis found."""
+
+    x: float
+    y: float
+    tick: int
+    result: DrillResult
+
+    @property
+    def max_wt_pct(self) -> float:
+        """Highest measured WEH of the core [wt%]."""
+        return float(np.max(self.result.measured_weh_wt_pct, initial=0.0))
+
+    @property
+    def mean_wt_pct(self) -> float:
+        """Thickness-weighted mean measured WEH of the core [wt%]."""
+        r = self.result
+        thickness = r.bin_bottom_m - r.bin_top_m
+        return float(np.sum(r.measured_weh_wt_pct * thickness) / max(np.sum(thickness), 1e-9))
+
+
+@dataclass
+class SimResult:
+    """A finished (or stopped) run: status, records and figures."""
+
+    status: str
+    reason: str
+    telemetry: Telemetry
+    holes: list[Hole]
+    belief: WaterBelief
+    days_simulated: float
+    distance_m: float
+    energy_in_wh: float
+    energy_out_wh: float
+    min_soc: float
+    downlinked_mb: float
+    hazards_avoided: int
+    replans: int
+    neutron_measurements: int
+    interrupted: bool = False
+
+
+class Simulation:
+    """One run of a mission over a :class:`World` for a seed and strategy.
+
+    Parameters
+    ----------
+    world : World
+        The site and its precomputed sky.
+    rover : RoverConfig
+        The rover.
+    config : SimConfig
+        Strategy and operations.
+    seed : int
+        Seed of the truth (water, metre-scale terrain) and of every measurement.
+    """
+
+    def __init__(self, world: World, rover: RoverConfig, config: SimConfig, seed: int):
+        self.world, self.rover, self.config, self.seed = world, rover, config, int(seed)
+        self.water, self.terrain = world.truth(self.seed)
+        self.rng = np.random.default_rng([self.seed, 0x5EED])
+        self.autonomy = AutonomyConfig()
+        lattice = world.search.lattice
+        self.lattice = lattice
+        base = world.search.model
+        self.model = Model(base.params, base.ticks, base.drive_wh, base.source.copy(), base.sun_fraction,
+                           base.solar_w, base.facing_moves, base.earth_visible)
+        self.tick_h = config.plan.tick_min / 60.0
+        self.last_tick = world.sky.ticks
+        self.belief = WaterBelief(world.prior["weh_top1m_mean"], world.prior["weh_top1m_std"], config.water_map)
+        self.strategy: Strategy = make_strategy(config, world, rover)
+        self.telemetry = Telemetry()
+        self.buffer = DataBuffer()
+        # the rover's state
+        self.tick = 0
+        self.x, self.y = world.landing_xy
+        self.node = world.search.nodes[0]
+        self.soc_wh = rover.battery.initial_soc * rover.battery.capacity_wh
+        self.dark_ticks = 0
+        self.distance_m = 0.0
+        self.localizer = Localizer(config.odometry, np.random.default_rng([self.seed, 0x0D0]))
+        self.energy_in_wh = self.energy_out_wh = 0.0
+        self.min_soc = rover.battery.initial_soc
+        self.hazards_avoided = self.replans = self.neutron_measurements = 0
+        self.holes: list[Hole] = []
+        self.lost: str | None = None
+
+    # --- time ---------------------------------------------------------------------------
+
+    def _time(self, tick: int) -> np.datetime64:
+        return self.world.sky.times[min(tick, self.last_tick)]
+
+    def _advance(self, activity: str, xs: NDArray, ys: NDArray, load_w: NDArray, heading_deg: NDArray | None,
+                 distance_m: NDArray | None = None) -> None:
+        """Live ``len(xs)`` ticks at the given positions and loads, recording each; stops at a loss or the end."""
+        rover = self.rover
+        for k in range(len(xs)):
+            if self.tick >= self.last_tick or self.lost:
+                return
+            x, y = float(xs[k]), float(ys[k])
+            sky = self.world.sky.at(x, y, self.tick)
+            lit = sky.sun_fraction[0] > 0.0
+            if heading_deg is None:  # parked: turned to face the Sun with the best side of the array
+                heading = sky.sun_azimuth_deg[0] - self._best_parked_offset()
+            else:
+                heading = float(heading_deg[k])
+            solar = float(solar_power_w(rover, sky.sun_fraction, sky.sun_elevation_deg, sky.sun_azimuth_deg,
+                                        heading, sky.sun_distance_km)[0])
+            load = float(load_w[k])
+            if activity in ("wait", "hibernate") and not lit:
+                activity_now, load = "hibernate", rover.shadow_load_w
+            elif activity == "hibernate":
+                activity_now, load = "wait", rover.loads.idle_w
+            else:
+                activity_now = activity
+                if not lit:
+                    load += rover.thermal.survival_heater_w
+            seconds = self.tick_h * 3600.0
+            self.buffer.add(self.config.housekeeping_kbit_s * seconds / 8000.0)
+            earth = bool(sky.earth_visible[0])
+            if earth and self.buffer.waiting_mb > 0:
+                self.buffer.downlink(rover.comms.data_rate_kbit_s, seconds)
+                load += rover.comms.transmit_w
+            self.soc_wh = float(battery_step(self.soc_wh, solar, load, seconds, rover))
+            self.energy_in_wh += solar * seconds / 3600.0
+            self.energy_out_wh += load * seconds / 3600.0
+            self.dark_ticks = 0 if lit else self.dark_ticks + 1
+            soc = self.soc_wh / rover.battery.capacity_wh
+            self.min_soc = min(self.min_soc, soc)
+            if distance_m is not None:
+                self.distance_m = float(distance_m[k])
+            self.x, self.y = x, y
+            self.telemetry.record(
+                time=self._time(self.tick), x_m=x, y_m=y, activity=activity_now, soc=soc, solar_w=solar, load_w=load,
+                sun_fraction=float(sky.sun_fraction[0]), earth_visible=earth, dark_h=self.dark_ticks * self.tick_h,
+                buffer_mb=self.buffer.waiting_mb, downlinked_mb=self.buffer.sent_mb,
+                odometry_error_m=float(np.hypot(*self.localizer.error)), distance_m=self.distance_m)
+            self.tick += 1
+            if self.soc_wh <= 0.0:
+                self.lost = "battery depleted in shadow" if not lit else "battery depleted"
+                self.telemetry.event(self._time(self.tick), "lost", x, y, self.lost)
+
+    def _best_parked_offset(self) -> float:
+        """Azimuth of the array's best-facing direction relative to the rover's heading [deg]."""
+        panels = np.asarray(self.rover.solar.panel_azimuths_deg, dtype=float)
+        headings = np.arange(0.0, 360.0, 1.0)
+        facing = np.clip(np.cos(np.radians(headings[:, None] - panels[None, :])), 0.0, None).sum(axis=1)
+        return float(headings[np.argmax(facing)])
+
+    def _stay(self, ticks: int, activity: str = "wait", extra_w: float = 0.0) -> None:
+        """Stay where the rover is for ``ticks`` ticks (waiting, hibernating in shadow, or working)."""
+        ticks = max(0, min(ticks, self.last_tick - self.tick))
+        if ticks:
+            base = self.rover.loads.idle_w + extra_w
+            self._advance(activity, np.full(ticks, self.x), np.full(ticks, self.y), np.full(ticks, base), None)
+
+    # --- driving ------------------------------------------------------------------------
+
+    def _drive_to(self, goal_xy: tuple[float, float], neutron: bool = True) -> bool:
+        """Drive from the true position to ``goal_xy`` through the truth terrain; False when hazards block it."""
+        leg = drive_leg((self.x, self.y), goal_xy, self.terrain, self.autonomy)
+        self.hazards_avoided += leg.hazards_avoided
+        if leg.replans:
+            self.telemetry.event(self._time(self.tick), "hazard", self.x, self.y,
+                                 f"{leg.hazards_avoided} hazards avoided, {leg.replans} local replans")
+        xs, ys = np.asarray(leg.x, dtype=float), np.asarray(leg.y, dtype=float)
+        if xs.size < 2:
+            return leg.reached
+        self._follow(xs, ys, neutron)
+        if not leg.reached:
+            self.telemetry.event(self._time(self.tick), "blocked", self.x, self.y, leg.reason)
+        return leg.reached
+
+    def _follow(self, xs: NDArray, ys: NDArray, neutron: bool) -> None:
+        """Drive along a path of points [m], with slip on slopes, over as many ticks as it takes."""
+        rover, dem = self.rover, self.world.dem
+        step = np.hypot(np.diff(xs), np.diff(ys))
+        rows, cols = self._pixels(xs, ys)
+        heights = np.asarray(dem.values, dtype=float)[rows, cols]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            grade = np.degrees(np.arctan(np.where(step > 0, np.diff(heights) / step, 0.0)))
+        slope = self.world.slope_deg[rows[:-1], cols[:-1]]
+        speed = rover.mobility.nominal_speed_m_s * (1.0 - slip_fraction(slope, self.autonomy.mobility))
+        seconds = np.cumsum(step / np.maximum(speed, 1e-3))
+        instrument_w = rover.instruments.neutron_spectrometer_w if neutron else 0.0
+        power = drive_power_w(rover, np.nan_to_num(grade)) + instrument_w
+        tick_s = self.tick_h * 3600.0
+        n_ticks = max(1, math.ceil(seconds[-1] / tick_s - 1e-9))
+        ends = np.minimum(np.arange(1, n_ticks + 1) * tick_s, seconds[-1])
+        along = np.concatenate([[0.0], np.cumsum(step)])
+        where = np.interp(ends, np.concatenate([[0.0], seconds]), along)
+        tx, ty = np.interp(where, along, xs), np.interp(where, along, ys)
+        piece = np.minimum(np.searchsorted(seconds, ends - 1e-9), step.size - 1)
+        heading = np.degrees(np.arctan2(np.diff(xs), np.diff(ys)))[piece]
+        driving_share = np.diff(np.concatenate([[0.0], ends])) / tick_s
+        load = power[piece] * driving_share + rover.loads.idle_w * (1.0 - driving_share)
+        self.buffer.add(self.config.drive_data_mb_per_m * along[-1])
+        self.localizer.drive(float(along[-1]))
+        if neutron:
+            self._neutron_along(xs, ys, along)
+        self._advance("drive", tx, ty, load, heading, self.distance_m + where)
+
+    def _pixels(self, xs: NDArray, ys: NDArray) -> tuple[NDArray, NDArray]:
+        t = self.world.dem.rio.transform()
+        ny, nx = self.world.dem.shape
+        cols = np.clip(np.floor((xs - t.c) / t.a).astype(np.int64), 0, nx - 1)
+        rows = np.clip(np.floor((ys - t.f) / t.e).astype(np.int64), 0, ny - 1)
+        return rows, cols
+
+    def _neutron_along(self, xs: NDArray, ys: NDArray, along: NDArray) -> None:
+        """Neutron measurements every ``v t`` metres along a path, each at the middle of its stretch."""
+        integration = self.config.neutron_integration_s
+        spacing = self.rover.mobility.nominal_speed_m_s * integration
+        count = int(along[-1] // spacing)
+        if count == 0:
+            return
+        middle = (np.arange(count) + 0.5) * spacing
+        mx, my = np.interp(middle, along, xs), np.interp(middle, along, ys)
+        counts = neutron_counts(self.water, mx, my, integration, self.config.models.neutron, self.rng)
+        weh, sigma = neutron_estimate(counts, integration, self.config.models.neutron)
+        ex, ey = self.localizer.error  # mapped where the rover believes it was
+        self.belief.add_neutron(mx + ex, my + ey, weh, sigma)
+        self.neutron_measurements += count
+
+    # --- strategic plans ------------------------------------------------------------------
+
+    def _goal_node(self, x: float, y: float) -> int | None:
+        row, col = self._pixels(np.array([x]), np.array([y]))
+        spacing = self.lattice.spacing_px
+        node = int(self.lattice.index[row[0] // spacing, col[0] // spacing])
+        return node if node >= 0 else None
+
+    def _node_xy(self, node: int) -> tuple[float, float]:
+        r, c = self.lattice.pixel[node]
+        return float(self.world.dem["x"].values[c]), float(self.world.dem["y"].values[r])
+
+    def _go_to_node(self, goal: int) -> bool:
+        """Plan and drive to lattice node ``goal``; False when no safe way exists in the window."""
+        for _ in range(4):  # strategic replans after blocked edges
+            if self.node == goal:
+                return True
+            step_h = self.config.plan.sky_step_h
+            first_step = math.ceil(self.tick * self.tick_h / step_h - 1e-9)
+            self._stay(int(round(first_step * step_h / self.tick_h)) - self.tick)
+            model = self.model.from_step(first_step)
+            if model is None or self.lost:
+                return False
+            window = int(self.config.planning_window_h / self.tick_h)
+            soc = min(1.0, self.soc_wh / self.rover.battery.capacity_wh)
+            plan = plan_route(self.lattice, model.until(window), self.node, [goal], soc, diagnose=False,
+                              k_max=self.config.plan.labels_per_node)
+            if not plan.reached:
+                return False
+            start_tick = self.tick
+            for s in plan.steps:
+                if self.lost or self.tick >= self.last_tick:
+                    return False
+                if s.action != "drive":
+                    self._stay(start_tick + s.end_tick - self.tick)
+                    continue
+                self._wait_for_earth()
+                if not self._drive_to(self._node_xy(s.node_to)):
+                    self._block(s.node_from, s.move)
+                    self._drive_to(self._node_xy(s.node_from), neutron=False)  # back to the haven
+                    self.replans += 1
+                    self.telemetry.event(self._time(self.tick), "replan", self.x, self.y,
+                                         f"edge {s.node_from}->{s.node_to} blocked by hazards")
+                    break
+                self.node = s.node_to
+                self.localizer.fix()  # a fix at every node
+            else:
+                return self.node == goal
+        return False
+
+    def _wait_for_earth(self) -> None:
+        """Wait (at most a day) for the Earth before a drive: the rover is commanded from the ground."""
+        if not self.config.plan.drive_needs_earth:
+            return
+        horizon = min(self.last_tick, self.tick + int(24 / self.tick_h))
+        sky = self.world.sky.at(self.x, self.y, self.tick, horizon)
+        visible = np.flatnonzero(sky.earth_visible)
+        self._stay(int(visible[0]) if visible.size else horizon - self.tick)
+
+    def _block(self, node: int, move: int) -> None:
+        target = int(self.lattice.target[node, move])
+        if target >= 0:
+            self.model.source[target, move] = -1
+
+    def _command_latency(self) -> None:
+        """Wait until the ground has seen the rover for ``command_latency_h`` (Earth in view)."""
+        need = int(round(self.config.command_latency_h / self.tick_h))
+        if need <= 0:
+            return
+        horizon = min(self.last_tick, self.tick + int(72 / self.tick_h))
+        visible = np.cumsum(self.world.sky.at(self.x, self.y, self.tick, horizon).earth_visible)
+        ready = np.flatnonzero(visible >= need)
+        self._stay(int(ready[0]) + 1 if ready.size else horizon - self.tick)
+
+    # --- science --------------------------------------------------------------------------
+
+    def _excursion_fits(self, x: float, y: float) -> bool:
+        """Whether survey, drive and drilling at (x, y) fit in the light and the charge there.
+
+        The rover forecasts, from its own sky at the spot, the darkness and the charge over the
+        excursion's expected length at the drilling load, and goes only when the darkness stays
+        within half the limit and the charge above the reserve.
+        """
+        rover, config = self.rover, self.config
+        half = config.survey_size_m / 2.0
+        survey_m = (4.0 * half + config.survey_size_m ** 2 / max(config.survey_line_spacing_m, 1e-9)
+                    if config.strategy == "adaptive" else 0.0)
+        distance = 2.0 * math.hypot(x - self.x, y - self.y) + survey_m
+        drilling_h = rover.drill.time_per_m_h * rover.drill.max_depth_m
+        hours = distance / rover.mobility.nominal_speed_m_s / 3600.0 + drilling_h
+        ticks = max(1, math.ceil(hours / self.tick_h))
+        sky = self.world.sky.at(x, y, self.tick, self.tick + ticks)
+        lit = sky.sun_fraction > 0
+        dark_run = 0
+        longest = 0
+        for flag in lit:
+            dark_run = 0 if flag else dark_run + 1
+            longest = max(longest, dark_run)
+        if longest * self.tick_h > rover.thermal.max_shadow_h / 2.0:
+            return False
+        solar = solar_power_w(rover, sky.sun_fraction, sky.sun_elevation_deg, sky.sun_azimuth_deg,
+                              sky.sun_azimuth_deg - self._best_parked_offset(), sky.sun_distance_km)
+        load = rover.loads.idle_w + rover.drill.power_w + np.where(lit, 0.0, rover.thermal.survival_heater_w)
+        soc = self.soc_wh
+        for k in range(ticks):
+            soc = float(battery_step(soc, solar[k], load[k], self.tick_h * 3600.0, rover))
+        return soc >= rover.battery.min_soc * rover.battery.capacity_wh
+
+    def _excursion(self, x: float, y: float) -> None:
+        """From the node: survey (adaptive), drill the chosen spot, return to the node, analyse the core there."""
+        home = self._node_xy(self.node)
+        if not self._excursion_fits(x, y):
+            self.telemetry.event(self._time(self.tick), "skip", x, y, "too little light or charge to drill there now")
+            return
+        if self.config.strategy == "adaptive" and self.config.survey_size_m > 0:
+            self.telemetry.event(self._time(self.tick), "survey", x, y, f"{self.config.survey_size_m:g} m square")
+            if self._drive_to(self._survey_start(x, y)):
+                self._follow(*self._survey_path(x, y), neutron=True)
+            x, y = self.strategy.drill_spot(self.belief, x, y)
+        if not self._drive_to((x, y)) or self.lost:
+            self._drive_to(home, neutron=False)
+            return
+        # the rover stops where it believes the spot is: truly off it by its position error
+        self.localizer.fix()
+        ex, ey = self.localizer.error
+        hx, hy = x - ex, y - ey
+        row, col = self._pixels(np.array([hx]), np.array([hy]))
+        result = drill_hole(self.water, hx, hy, float(min(self.world.rocks[row[0], col[0]], 0.6)), self.rover,
+                            self.config.models, self.rng)
+        self._stay(math.ceil(result.time_h / self.tick_h), "drill",
+                   extra_w=result.energy_wh / max(result.time_h, 1e-9))
+        self._drive_to(home, neutron=False)
+        self._stay(math.ceil(result.analysis_time_h / self.tick_h), "analyse",
+                   extra_w=result.analysis_energy_wh / max(result.analysis_time_h, 1e-9))
+        hole = Hole(hx, hy, self.tick, result)
+        self.holes.append(hole)
+        self.buffer.add(self.config.drill_data_mb)
+        top = result.bin_bottom_m <= 1.0 + 1e-9
+        column = float(np.mean(result.measured_weh_wt_pct[top])) if top.any() else hole.mean_wt_pct
+        self.belief.add_drill(x, y, column, float(self.belief.drill_sigma(column)))  # where it believes it drilled
+        self.telemetry.event(self._time(self.tick), "drill", hx, hy,
+                             f"depth {result.depth_reached_m:.2f} m{' (rock)' if result.stopped_on_rock else ''}, "
+                             f"max {hole.max_wt_pct:.2f} wt%, mean {hole.mean_wt_pct:.2f} wt%")
+
+    def _survey_start(self, x: float, y: float) -> tuple[float, float]:
+        half = self.config.survey_size_m / 2.0
+        return x - half, y - half
+
+    def _survey_path(self, x: float, y: float) -> tuple[NDArray, NDArray]:
+        """A lawnmower over the survey square, lines ``survey_line_spacing_m`` apart, along grid y."""
+        half = self.config.survey_size_m / 2.0
+        lines = np.arange(-half, half + 1e-9, self.config.survey_line_spacing_m)
+        px, py = [], []
+        for k, offset in enumerate(lines):
+            ends = (-half, half) if k % 2 == 0 else (half, -half)
+            px += [x + offset, x + offset]
+            py += [y + ends[0], y + ends[1]]
+        return np.asarray(px), np.asarray(py)
+
+    # --- the mission ----------------------------------------------------------------------
+
+    def run(self, progress: Callable[[int, int], None] | None = None,
+            should_stop: Callable[[], bool] | None = None) -> SimResult:
+        """Run the mission to its end, a loss, or a stop request (then ``interrupted`` is True)."""
+        progress = progress or (lambda done, total: None)
+        should_stop = should_stop or (lambda: False)
+        self.telemetry.event(self._time(0), "landing", self.x, self.y, f"seed {self.seed}, {self.config.strategy}")
+        interrupted = False
+        tried: set[tuple[float, float]] = set()
+        while self.tick < self.last_tick and not self.lost:
+            if should_stop():
+                interrupted = True
+                break
+            progress(self.tick, self.last_tick)
+            site = None
+            if len(self.holes) < self.config.max_drills:
+                site = self.strategy.next_site(self.belief, (self.x, self.y), self.holes, tried)
+            if site is None:
+                self._stay(int(24 / self.tick_h))  # nothing worth a drive: wait at the haven
+                continue
+            tried.add(site)
+            goal = self._goal_node(*site)
+            if goal is None:
+                continue
+            self._command_latency()
+            if self._go_to_node(goal) and not self.lost:
+                self._excursion(*site)
+            elif not self.lost:
+                self.telemetry.event(self._time(self.tick), "skip", site[0], site[1], "no safe way in the window")
+                self._stay(4)
+        progress(self.tick, self.last_tick)
+        status = "lost" if self.lost else "completed"
+        self.telemetry.event(self._time(self.tick), "end", self.x, self.y,
+                             "interrupted" if interrupted else (self.lost or "mission completed"))
+        return SimResult(
+            status=status, reason=self.lost or "", telemetry=self.telemetry, holes=self.holes, belief=self.belief,
+            days_simulated=self.tick * self.tick_h / 24.0, distance_m=self.distance_m,
+            energy_in_wh=self.energy_in_wh, energy_out_wh=self.energy_out_wh, min_soc=self.min_soc,
+            downlinked_mb=self.buffer.sent_mb, hazards_avoided=self.hazards_avoided, replans=self.replans,
+            neutron_measurements=self.neutron_measurements, interrupted=interrupted)
+

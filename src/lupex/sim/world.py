@@ -1,0 +1,106 @@
+"""The world a simulated mission runs in: what the planner knows, and the truth it does not.
+
+The planner knows the orbital map (DEM, costmap, horizons, the water prior). The truth is the
+seeded water under the ground (:class:`lupex.ice.truth.WaterTruth`) and the metre-scale rocks
+and craters of :class:`lupex.sim.truth_terrain.TruthTerrain`, which only the rover's own
+sensors reveal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from lupex.ice.params import IceParams
+from lupex.ice.truth import WaterTruth
+from lupex.planning.traverse import Search, prepare_search
+from lupex.rover.model import RoverConfig
+from lupex.sim.config import SimConfig
+from lupex.sim.site_sky import SiteSky
+from lupex.sim.truth_terrain import TruthTerrain, TruthTerrainConfig
+from lupex.terrain.derive import derive_layers
+
+__all__ = ["World", "build_world"]
+
+
+@dataclass
+class World:
+    """Everything a run reads; built once per site and shared by runs of other seeds and strategies.
+
+    Attributes
+    ----------
+    dem : xarray.DataArray
+        Heights [m].
+    slope_deg : ndarray
+        Slope of each DEM pixel [deg].
+    rocks : ndarray
+        Rock area fraction k of each pixel [-].
+    search : Search
+        The strategic planner's lattice, node sky and model over the whole mission.
+    sky : SiteSky
+        The Sun and the Earth anywhere at every tick.
+    prior : xarray.Dataset
+        The water prior on the DEM's grid (``weh_top1m_mean``, ``weh_top1m_std``, ``ice_probability``,
+        ``patch_fraction``, ``ice_depth_m``).
+    ice : IceParams
+        The water model.
+    landing_xy : tuple of float
+        Where the rover starts [m] (a node of the lattice).
+    """
+
+    dem: xr.DataArray
+    slope_deg: np.ndarray
+    rocks: np.ndarray
+    search: Search
+    sky: SiteSky
+    prior: xr.Dataset
+    ice: IceParams
+    landing_xy: tuple[float, float]
+
+    def truth(self, seed: int) -> tuple[WaterTruth, TruthTerrain]:
+        """The hidden water and the metre-scale terrain of one seed."""
+        rocks = xr.DataArray(self.rocks, coords={"y": self.dem["y"], "x": self.dem["x"]}, dims=("y", "x"))
+        rocks = rocks.rio.write_crs(self.dem.rio.crs).rio.write_transform(self.dem.rio.transform())
+        return WaterTruth.from_prior(self.prior, self.ice, seed), TruthTerrain(rocks, TruthTerrainConfig(), seed)
+
+
+def build_world(dem: xr.DataArray, horizon, rocks: xr.DataArray | None, prior: xr.Dataset, ice: IceParams,
+                rover: RoverConfig, config: SimConfig, start_utc: str, days: float,
+                landing_xy: tuple[float, float], sun_mean: xr.DataArray | None = None,
+                psr: xr.DataArray | None = None, step: Callable[[str], Any] | None = None) -> World:
+    """Precompute the planner's lattice and sky and the rover's sky for a mission.
+
+    Parameters
+    ----------
+    dem, horizon, rocks, sun_mean, psr
+        The site (heights [m], horizon cube [deg], rock area [-], mean Sun [-], PSR flag).
+    prior : xarray.Dataset
+        Water prior on the DEM's grid.
+    ice : IceParams
+        The water model of the prior.
+    rover : RoverConfig
+        The rover.
+    config : SimConfig
+        The simulation settings (its ``plan`` sets the lattice and tick).
+    start_utc : str
+        Landing time, ISO 8601 UTC.
+    days : float
+        Mission length [days].
+    landing_xy : tuple of float
+        Landing place [m].
+    step : callable, optional
+        Called with a short description as each stage starts.
+    """
+    search = prepare_search(dem, horizon, rover, [landing_xy], ["landing site"], start_utc, days, config.plan,
+                            rocks, sun_mean, psr, step=step)
+    tick_h = config.plan.tick_min / 60.0
+    sky = SiteSky(horizon, dem, start_utc, int(np.ceil(days * 24.0 / tick_h)), tick_h, rover)
+    slope = derive_layers(dem, rocks)["slope"].values.astype(float)
+    rock_k = np.zeros(dem.shape) if rocks is None else np.nan_to_num(np.asarray(rocks.values, dtype=float))
+    node_rc = search.lattice.pixel[search.nodes[0]]
+    landing = (float(dem["x"].values[node_rc[1]]), float(dem["y"].values[node_rc[0]]))
+    return World(dem, slope, rock_k, search, sky, prior, ice, landing)
