@@ -174,7 +174,8 @@ class Simulation:
             seconds = self.tick_h * 3600.0
             self.buffer.add(self.config.housekeeping_kbit_s * seconds / 8000.0)
             earth = bool(sky.earth_visible[0])
-            if earth and self.buffer.waiting_mb > 0:
+            spare = self.soc_wh > (rover.battery.min_soc + 0.1) * rover.battery.capacity_wh
+            if earth and self.buffer.waiting_mb > 0 and (lit or spare):  # no transmitting on a low battery in shadow
                 self.buffer.downlink(rover.comms.data_rate_kbit_s, seconds)
                 load += rover.comms.transmit_w
             self.soc_wh = float(battery_step(self.soc_wh, solar, load, seconds, rover))
@@ -235,11 +236,11 @@ class Simulation:
         heights = np.asarray(dem.values, dtype=float)[rows, cols]
         with np.errstate(invalid="ignore", divide="ignore"):
             grade = np.degrees(np.arctan(np.where(step > 0, np.diff(heights) / step, 0.0)))
-        slope = self.world.slope_deg[rows[:-1], cols[:-1]]
-        speed = rover.mobility.nominal_speed_m_s * (1.0 - slip_fraction(slope, self.autonomy.mobility))
+        climb = np.nan_to_num(grade)  # slip grows with the climb along the way; none downhill
+        speed = rover.mobility.nominal_speed_m_s * (1.0 - slip_fraction(climb, self.autonomy.mobility))
         seconds = np.cumsum(step / np.maximum(speed, 1e-3))
         instrument_w = rover.instruments.neutron_spectrometer_w if neutron else 0.0
-        power = drive_power_w(rover, np.nan_to_num(grade)) + instrument_w
+        power = drive_power_w(rover, climb) + instrument_w
         tick_s = self.tick_h * 3600.0
         n_ticks = max(1, math.ceil(seconds[-1] / tick_s - 1e-9))
         ends = np.minimum(np.arange(1, n_ticks + 1) * tick_s, seconds[-1])
@@ -354,6 +355,18 @@ class Simulation:
 
     # --- science --------------------------------------------------------------------------
 
+    def _analyse(self, ticks: int, power_w: float) -> None:
+        """Analyse the core at the haven, a tick at a time while the Sun is up and the battery has margin;
+        otherwise wait (hibernating in shadow) until they are."""
+        battery = self.rover.battery
+        while ticks > 0 and self.tick < self.last_tick and not self.lost:
+            lit = self.world.sky.at(self.x, self.y, self.tick).sun_fraction[0] > 0
+            if lit and self.soc_wh > (battery.min_soc + 0.1) * battery.capacity_wh:
+                self._stay(1, "analyse", extra_w=power_w)
+                ticks -= 1
+            else:
+                self._stay(1)
+
     def _excursion_fits(self, x: float, y: float) -> bool:
         """Whether survey, drive and drilling at (x, y) fit in the light and the charge there.
 
@@ -410,8 +423,8 @@ class Simulation:
         self._stay(math.ceil(result.time_h / self.tick_h), "drill",
                    extra_w=result.energy_wh / max(result.time_h, 1e-9))
         self._drive_to(home, neutron=False)
-        self._stay(math.ceil(result.analysis_time_h / self.tick_h), "analyse",
-                   extra_w=result.analysis_energy_wh / max(result.analysis_time_h, 1e-9))
+        self._analyse(math.ceil(result.analysis_time_h / self.tick_h),
+                      result.analysis_energy_wh / max(result.analysis_time_h, 1e-9))
         hole = Hole(hx, hy, self.tick, result)
         self.holes.append(hole)
         self.buffer.add(self.config.drill_data_mb)
@@ -452,6 +465,10 @@ class Simulation:
                 interrupted = True
                 break
             progress(self.tick, self.last_tick)
+            battery = self.rover.battery
+            if self.soc_wh < (battery.min_soc + 0.1) * battery.capacity_wh:  # recharge before anything else
+                self._stay(4)
+                continue
             site = None
             if len(self.holes) < self.config.max_drills:
                 site = self.strategy.next_site(self.belief, (self.x, self.y), self.holes, tried)

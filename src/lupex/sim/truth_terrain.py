@@ -78,6 +78,10 @@ _TABLE_POINTS = 2049
 
 _CRATER_BINS_PER_DECADE = 20
 
+_AGE_TABLE = np.linspace(0.0, 4.6, 4601)
+_N1_TABLE = neukum_n1(_AGE_TABLE)
+"""Neukum chronology N(1 km) [km^-2] against age [Gyr], to invert for formation ages."""
+
 
 class TruthTerrainConfig(BaseModel):
     """What the fine truth world holds and how finely it is gridded (validated, immutable)."""
@@ -178,6 +182,12 @@ class Hazards:
         """The hazards selected by a boolean mask or index array."""
         return Hazards(self.x[which], self.y[which], self.inner_m[which], self.outer_m[which],
                        self.is_crater[which])
+
+    @staticmethod
+    def concat(parts: list[Hazards]) -> Hazards:
+        """All hazards of several sets, in order."""
+        return Hazards(*(np.concatenate(cols) for cols in zip(
+            *((p.x, p.y, p.inner_m, p.outer_m, p.is_crater) for p in parts), strict=True)))
 
 
 def _zigzag(i: int) -> int:
@@ -392,9 +402,8 @@ class TruthTerrain:
         u = rng.random((4, which.size))
         diameter = d_lo[which] * (d_hi[which] / d_lo[which]) ** u[0]
         # Formation ages spread as the Neukum cratering rate over each size's visible lifetime.
-        ages = np.linspace(0.0, 4.6, 4601)
         span = np.minimum(lifetime[which], cfg.surface_age_gyr)
-        age = np.interp(u[1] * neukum_n1(span), neukum_n1(ages), ages)
+        age = np.interp(u[1] * neukum_n1(span), _N1_TABLE, _AGE_TABLE)
         depth = crater_shape(diameter, age / lifetime[which])[0]
         radius = diameter / 2.0
         inner = math.tan(math.radians(cfg.max_slope_deg)) * radius**2 / (2.0 * depth)
@@ -407,10 +416,7 @@ class TruthTerrain:
         if key in self._tiles:
             self._tiles.move_to_end(key)
             return self._tiles[key]
-        rocks, craters = self._rocks(i, j), self._craters(i, j)
-        found = Hazards(*(np.concatenate([a, b]) for a, b in zip(
-            (rocks.x, rocks.y, rocks.inner_m, rocks.outer_m, rocks.is_crater),
-            (craters.x, craters.y, craters.inner_m, craters.outer_m, craters.is_crater), strict=True)))
+        found = Hazards.concat([self._rocks(i, j), self._craters(i, j)])
         self._tiles[key] = found
         if len(self._tiles) > _CACHE_TILES:
             self._tiles.popitem(last=False)
@@ -421,9 +427,7 @@ class TruthTerrain:
         tile = self.config.tile_m
         i0, i1 = math.floor((x0 - self._reach) / tile), math.floor((x1 + self._reach) / tile)
         j0, j1 = math.floor((y0 - self._reach) / tile), math.floor((y1 + self._reach) / tile)
-        parts = [self._tile(i, j) for i in range(i0, i1 + 1) for j in range(j0, j1 + 1)]
-        return Hazards(*(np.concatenate(cols) for cols in zip(
-            *((p.x, p.y, p.inner_m, p.outer_m, p.is_crater) for p in parts), strict=True)))
+        return Hazards.concat([self._tile(i, j) for i in range(i0, i1 + 1) for j in range(j0, j1 + 1)])
 
     # --- queries ----------------------------------------------------------------------
 

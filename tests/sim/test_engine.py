@@ -1,0 +1,144 @@
+"""The mission engine on a small site: the battery, the sky, the data and the holes in its telemetry
+agree with the models they come from; the same seed gives the same run; a stop request ends it cleanly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from lupex.ice import IceParams, water_prior
+from lupex.raster import like
+from lupex.rover.model import RoverConfig
+from lupex.rover.power import battery_step
+from lupex.sim.config import SimConfig
+from lupex.sim.engine import Simulation
+from lupex.sim.world import build_world
+from lupex.sky.horizon import DemHorizons
+from lupex.terrain.synth import SynthConfig, synthesize
+
+START = "2028-09-01T00:00:00Z"
+DAYS = 4.0
+
+
+def icy_prior(dem: xr.DataArray, params: IceParams) -> xr.Dataset:
+    """Ice stable at the surface on the lowest fifth of the ground, deeper with height, none above the median."""
+    low, high = np.nanpercentile(dem.values, [20, 50])
+    depth = np.clip((dem.values - low) / (high - low) * 1.5, 0.0, None)
+    depth = np.where(depth < 1.5, depth, np.nan).astype(np.float32)
+    return water_prior(xr.Dataset({"ice_depth_m": like(dem, depth, "ice_depth_m", "m")}), params)
+
+
+@pytest.fixture(scope="module")
+def world():
+    site = synthesize(SynthConfig(size=128, resolution_m=20.0, center_lat=-89.45, center_lon=222.7, seed=4))
+    dem = site.dem
+    horizon = DemHorizons(dem)(np.arange(0.0, 360.0, 8.0))
+    params = IceParams()
+    rows, cols = np.mgrid[40:88, 40:88]
+    highest = horizon.max(axis=0)[rows, cols]
+    k = np.argmin(np.where(site.rocks.values[rows, cols] < 0.05, highest, np.inf))  # the most open place, few rocks
+    landing = (float(dem.x.values[cols.ravel()[k]]), float(dem.y.values[rows.ravel()[k]]))
+    return build_world(dem, horizon, site.rocks, icy_prior(dem, params), params, RoverConfig(), SimConfig(), START,
+                       DAYS, landing)
+
+
+@pytest.fixture(scope="module")
+def run(world):
+    return Simulation(world, RoverConfig(), SimConfig(), seed=11).run()
+
+
+def test_the_battery_follows_the_power_in_the_telemetry(run):
+    """Replaying the recorded array power and load through the battery model gives the recorded charge."""
+    rover = RoverConfig()
+    t = run.telemetry.frame()
+    assert len(t) == int(DAYS * 24 * 4)
+    soc = rover.battery.initial_soc * rover.battery.capacity_wh
+    replay = []
+    for solar, load in zip(t["solar_w"], t["load_w"], strict=True):
+        soc = float(battery_step(soc, solar, load, 900.0, rover))
+        replay.append(soc / rover.battery.capacity_wh)
+    np.testing.assert_allclose(t["soc"], replay, rtol=1e-12)
+    assert run.min_soc == pytest.approx(min(replay[0], t["soc"].min()) if replay else 1.0)
+    assert run.energy_in_wh == pytest.approx(t["solar_w"].sum() * 0.25)
+    assert run.energy_out_wh == pytest.approx(t["load_w"].sum() * 0.25)
+
+
+def test_the_sky_in_the_telemetry_is_the_sky_at_the_recorded_place(world, run):
+    t = run.telemetry.frame()
+    for k in range(0, len(t), 37):
+        sky = world.sky.at(t["x_m"][k], t["y_m"][k], k)
+        assert t["sun_fraction"][k] == pytest.approx(sky.sun_fraction[0])
+        assert t["earth_visible"][k] == sky.earth_visible[0]
+    # hours in darkness count up in shadow and reset in the Sun
+    dark = t["dark_h"].to_numpy()
+    lit = t["sun_fraction"].to_numpy() > 0
+    assert (dark[lit] == 0).all()
+    assert np.allclose(np.diff(dark)[~lit[1:]], 0.25)
+
+
+def test_data_go_down_only_with_the_earth_in_view(run):
+    t = run.telemetry.frame()
+    sent = np.diff(np.concatenate([[0.0], t["downlinked_mb"].to_numpy()]))
+    assert (sent >= 0).all()
+    assert (sent[~t["earth_visible"].to_numpy()] == 0).all()
+    assert (t["buffer_mb"] >= 0).all()
+    assert run.downlinked_mb == pytest.approx(t["downlinked_mb"].iloc[-1])
+
+
+def test_holes_hold_the_truth_under_them(world, run):
+    assert run.holes, "the rover should drill on this icy site"
+    water, _ = world.truth(11)
+    for hole in run.holes:
+        r = hole.result
+        assert r.depth_reached_m <= 1.5
+        found = water.sample(np.array([hole.x]), np.array([hole.y]))
+        expected = [float(water.mean_between(found, a, b)[0]) for a, b in zip(r.bin_top_m, r.bin_bottom_m,
+                                                                               strict=True)]
+        np.testing.assert_allclose(r.true_weh_wt_pct, expected, rtol=1e-12)
+    xs = np.array([h.x for h in run.holes])
+    ys = np.array([h.y for h in run.holes])
+    gaps = np.hypot(xs[:, None] - xs[None], ys[:, None] - ys[None])[np.triu_indices(len(xs), 1)]
+    # holes at least the spacing apart, up to the position errors of the two fixes
+    assert (gaps >= SimConfig().min_drill_spacing_m - 8 * SimConfig().odometry.fix_sigma_m).all()
+
+
+def test_the_same_seed_gives_the_same_run_and_another_seed_another(world, run):
+    again = Simulation(world, RoverConfig(), SimConfig(), seed=11).run()
+    pd.testing.assert_frame_equal(again.telemetry.frame(), run.telemetry.frame())
+    assert again.telemetry.events == run.telemetry.events
+    other = Simulation(world, RoverConfig(), SimConfig(), seed=12).run()
+    assert other.telemetry.events != run.telemetry.events
+
+
+def test_a_stop_request_ends_the_run_with_valid_records(world):
+    calls = []
+
+    def stop() -> bool:
+        calls.append(1)
+        return len(calls) > 2
+
+    result = Simulation(world, RoverConfig(), SimConfig(), seed=11).run(should_stop=stop)
+    assert result.interrupted and result.status == "completed"
+    t = result.telemetry.frame()
+    assert 0 < len(t) < int(DAYS * 24 * 4)
+    assert result.telemetry.events[-1][1] == "end" and result.telemetry.events[-1][4] == "interrupted"
+
+
+def test_a_rover_landed_in_a_long_shadow_is_lost(world):
+    """Landed at the tile's centre, in shadow for the first 40 h, a rover with a 1 kWh battery hibernates
+    (hibernation plus survival heaters) until the battery is empty: 1000 Wh x 0.95 / 60 W = 15.8 h."""
+    dem = world.dem
+    centre = (float(dem.x.values[64]), float(dem.y.values[64]))
+    assert (world.sky.at(*centre, 0, 40 * 4).sun_fraction == 0).all()
+    rover = RoverConfig.model_validate({"battery": {"capacity_wh": 1000.0}, "thermal": {"max_shadow_h": 10.0}})
+    horizon = DemHorizons(dem)(np.arange(0.0, 360.0, 8.0))
+    dark = build_world(dem, horizon, None, world.prior, world.ice, rover, SimConfig(), START, DAYS, centre)
+    result = Simulation(dark, rover, SimConfig(), seed=11).run()
+    t = result.telemetry.frame()
+    assert result.status == "lost" and result.reason == "battery depleted in shadow"
+    assert t["soc"].iloc[-1] == 0.0 and (t["sun_fraction"] == 0).all()
+    battery = rover.battery
+    hours = battery.initial_soc * battery.capacity_wh * battery.discharge_efficiency / rover.shadow_load_w
+    assert len(t) * 0.25 == pytest.approx(hours, abs=0.25)
