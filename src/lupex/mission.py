@@ -104,11 +104,11 @@ class MissionConfig(BaseModel):
         """Refuse a mission period outside the ephemeris before any work starts."""
         epochs(self.landing_utc, self.mission_end_utc(), self.sky_step_h)
 
-    def check_dem(self, dem: xr.DataArray) -> None:
-        """Refuse a DEM too small for the mission before any work starts."""
-        spacing_px = self.sim.plan.node_spacing_px(abs(dem.rio.transform().a))
-        if min(dem.shape) < 4 * spacing_px:
-            raise LupexError(f"the DEM ({dem.shape[1]} x {dem.shape[0]} pixels) is too small for the mission: the "
+    def check_size(self, shape: tuple[int, int], pixel_m: float) -> None:
+        """Refuse a site too small for the mission before any work starts."""
+        spacing_px = self.sim.plan.node_spacing_px(pixel_m)
+        if min(shape) < 4 * spacing_px:
+            raise LupexError(f"the DEM ({shape[1]} x {shape[0]} pixels) is too small for the mission: the "
                              f"planner needs at least 4 x 4 lattice blocks of {spacing_px} pixels; use a larger DEM")
 
 
@@ -218,7 +218,9 @@ def run_mission(config: MissionConfig, out_dir: Path, overwrite: bool = False,
     given_dem = read_dem(config.dem) if config.dem is not None else None
     if given_dem is not None:  # bad terrain fails before any long work
         check_request(given_dem, config.horizon_azimuths, 0.0)
-        config.check_dem(given_dem)
+        config.check_size(given_dem.shape, abs(given_dem.rio.transform().a))
+    else:
+        config.check_size((config.site.size, config.site.size), config.site.resolution_m)
     sky_config = IlluminationConfig(start=config.landing_utc, end=config.mission_end_utc(), step_h=config.sky_step_h)
     summary: dict[str, Any] = {
         "lupex_version": __version__, "status": "running", "reason": "", "stages_completed": [],
@@ -239,7 +241,6 @@ def run_mission(config: MissionConfig, out_dir: Path, overwrite: bool = False,
                 summary["site"] = {"source": "synthetic", **synthetic.config.model_dump()}
                 write_geotiff(rocks, work / "rocks.tif")
                 outputs.append("rocks.tif")
-            config.check_dem(dem)
             write_geotiff(dem, work / "dem.tif")
             save_quicklook(dem, work / "site.png", "mission site: heights over hillshade", "gist_earth",
                            "height above 1737.4 km sphere [m]", relief=dem)

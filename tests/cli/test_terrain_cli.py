@@ -117,24 +117,6 @@ def test_unknown_option_is_a_one_line_error(cli):
     assert_one_line_error(cli("terrain", "synth", "--sise", 3), "--sise")
 
 
-def test_mission_runs_the_terrain_stages(cli, tmp_path):
-    config = tmp_path / "mission.toml"
-    config.write_text("seed = 11\ndays = 10\nhorizon_azimuths = 36\n"
-                      "[site]\nsize = 64\nresolution_m = 20.0\ncenter_lat = -89.4\n")
-    out = tmp_path / "run"
-    result = cli("mission", "--config", config, "--out", out)
-    assert result.code == 0, result.err
-    summary = json.loads((out / "summary.json").read_text())
-    assert summary["seed"] == 11 and summary["status"] == "terrain-and-sky"
-    assert 0.0 <= summary["sky"]["sun_fraction_mean_site"] <= 1.0
-    assert summary["terrain"]["width"] == 64
-    assert 0.0 < summary["traversable_fraction"] <= 1.0
-    for name in summary["outputs"]:
-        assert (out / name).exists(), name
-    assert_one_line_error(cli("mission", "--config", config, "--out", out), "--overwrite")
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
-
-
 def test_mission_rejects_a_landing_outside_the_ephemeris(cli, tmp_path):
     config = _toml(tmp_path, 'landing_utc = "2070-01-01"')
     result = cli("mission", "--days", 5, "--out", tmp_path / "o", "--config", config)

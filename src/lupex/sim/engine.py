@@ -276,7 +276,10 @@ class Simulation:
         counts = neutron_counts(self.water, mx, my, integration, self.config.models.neutron, self.rng)
         weh, sigma = neutron_estimate(counts, integration, self.config.models.neutron)
         ex, ey = self.localizer.error  # mapped where the rover believes it was
-        self.belief.add_neutron(mx + ex, my + ey, weh, sigma)
+        bx, by = mx + ex, my + ey
+        left, bottom, right, top = self.world.dem.rio.bounds()
+        inside = (bx > left) & (bx < right) & (by > bottom) & (by < top)
+        self.belief.add_neutron(bx[inside], by[inside], weh[inside], sigma[inside])
         self.neutron_measurements += count
 
     # --- strategic plans ------------------------------------------------------------------

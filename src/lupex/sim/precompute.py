@@ -35,7 +35,7 @@ def coarse_dem(dem: xr.DataArray, factor: int) -> xr.DataArray:
     """The DEM averaged over ``factor x factor`` blocks (trailing rows and columns dropped) [m]."""
     ny, nx = (n // factor * factor for n in dem.shape)
     blocks = np.asarray(dem.values[:ny, :nx], dtype=float).reshape(ny // factor, factor, nx // factor, factor)
-    transform = dem.rio.transform() * Affine.scale(factor)
+    transform = dem.rio.transform() @ Affine.scale(factor)
     return grid_array(blocks.mean(axis=(1, 3)).astype(np.float32), transform, dem.rio.crs, "height", "m")
 
 

@@ -15,7 +15,6 @@ import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 
-from lupex.raster import pixel_of
 from lupex.rover.model import RoverConfig
 from lupex.sky.ephemeris import SUN_RADIUS_KM, parse_utc
 from lupex.sky.illumination import BodyTrack, disk_visible_fraction
@@ -92,7 +91,11 @@ class SiteSky:
         return self.times.size - 1
 
     def _column(self, x: float, y: float) -> tuple[NDArray, float, float]:
-        row, col = pixel_of(self.dem, x, y, "rover position")
+        """The horizon of the pixel holding (x, y); a place just off the grid takes the nearest edge pixel's."""
+        t = self.dem.rio.transform()
+        ny, nx = self.dem.shape
+        row = min(max(int((y - t.f) // t.e), 0), ny - 1)
+        col = min(max(int((x - t.c) // t.a), 0), nx - 1)
         if (row, col) not in self._columns:
             column = self._horizon[:, row, col]
             self._columns[(row, col)] = np.asarray(getattr(column, "values", column), dtype=float)[:, None]
