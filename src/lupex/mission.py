@@ -25,6 +25,7 @@ from lupex.errors import LupexError
 from lupex.files import atomic_folder
 from lupex.geo import xy_to_latlon
 from lupex.ice.params import IceParams
+from lupex.ice.prior import water_prior
 from lupex.planning.costmap import costmap
 from lupex.raster import like, write_geotiff
 from lupex.report.layers import write_layer_files
@@ -34,7 +35,7 @@ from lupex.rover.model import RoverConfig
 from lupex.sim.config import SimConfig
 from lupex.sim.engine import SimResult, Simulation
 from lupex.sim.precompute import choose_landing, prior_from_coarse_thermal
-from lupex.sim.world import build_world
+from lupex.sim.world import World, build_world
 from lupex.sky.ephemeris import parse_utc
 from lupex.sky.horizon_map import check_request, compute_horizon_file
 from lupex.sky.horizon_store import open_horizon
@@ -46,7 +47,8 @@ from lupex.terrain.outputs import write_layers
 from lupex.terrain.readers import open_dem, read_dem
 from lupex.terrain.synth import SynthConfig, synthesize
 
-__all__ = ["MISSION_FILES", "MissionConfig", "MissionInterrupted", "holes_frame", "run_mission", "sim_summary"]
+__all__ = ["MISSION_FILES", "MissionConfig", "MissionInterrupted", "holes_frame", "load_world", "run_mission",
+           "sim_summary"]
 
 MISSION_FILES = ("summary.json", "telemetry.parquet", "events.csv", "holes.csv", "map.png", "timeline.png",
                  "report.html")
@@ -182,6 +184,32 @@ def _write_sim(result: SimResult, summary: dict[str, Any], dem: xr.DataArray, ps
     return written
 
 
+def load_world(folder: str | Path, config: MissionConfig, step: Callable[[str], Any] | None = None) -> World:
+    """The simulation's world from the folder of an earlier ``lupex mission`` run, without redoing its
+    terrain, sky and thermal stages (for benchmarks and campaigns; the folder's landing and period
+    are used, and ``config`` must describe the same site).
+
+    Raises
+    ------
+    LupexError
+        When the folder lacks a file of a finished run (``summary.json``, ``dem.tif``, ``horizon.nc``,
+        ``ice_depth_m.tif``, ``psr.tif``, ``sun_fraction_mean.tif``).
+    """
+    folder = Path(folder)
+    needed = ("summary.json", "dem.tif", "horizon.nc", "ice_depth_m.tif", "psr.tif", "sun_fraction_mean.tif")
+    missing = [name for name in needed if not (folder / name).is_file()]
+    if missing:
+        raise LupexError(f"{folder} is not the folder of a finished 'lupex mission' run: {', '.join(missing)} missing")
+    summary = json.loads((folder / "summary.json").read_text())
+    dem = read_dem(folder / "dem.tif")
+    rocks = read_dem(folder / "rocks.tif") if (folder / "rocks.tif").is_file() else None
+    depth = read_dem(folder / "ice_depth_m.tif")
+    prior = water_prior(xr.Dataset({"ice_depth_m": depth}), config.ice)
+    return build_world(dem, open_horizon(folder / "horizon.nc", dem), rocks, prior, config.ice, config.rover,
+                       config.sim, summary["landing_utc"], config.days, tuple(summary["landing_xy"]),
+                       read_dem(folder / "sun_fraction_mean.tif"), read_dem(folder / "psr.tif"), step=step)
+
+
 def run_mission(config: MissionConfig, out_dir: Path, overwrite: bool = False,
                 step: Callable[[str], Any] | None = None,
                 horizon_progress: Callable[[int, int], None] | None = None,
@@ -267,7 +295,9 @@ def run_mission(config: MissionConfig, out_dir: Path, overwrite: bool = False,
             thermal, prior = prior_from_coarse_thermal(dem, config.ice, config.thermal_max_pixels, step=step)
             write_geotiff(like(dem, prior["weh_top1m_mean"].values.astype(np.float32), "weh_top1m_mean", "wt%"),
                           work / "water_prior_top1m.tif")
-            outputs.append("water_prior_top1m.tif")
+            write_geotiff(like(dem, prior["ice_depth_m"].values.astype(np.float32), "ice_depth_m", "m"),
+                          work / "ice_depth_m.tif")
+            outputs += ["water_prior_top1m.tif", "ice_depth_m.tif"]
             summary["ice"] = {"thermal_pixel_m": abs(thermal.rio.transform().a),
                               "ice_stable_fraction": float(np.mean(np.isfinite(thermal["ice_depth_m"].values))),
                               "expected_weh_top1m_site_wt_pct": float(np.nanmean(prior["weh_top1m_mean"].values))}
@@ -278,6 +308,7 @@ def run_mission(config: MissionConfig, out_dir: Path, overwrite: bool = False,
             cost = costmap(layers, rover, config.hazards, maps["psr"], pixel_m=abs(dem.rio.transform().a)).values
             landing = choose_landing(dem, np.isfinite(cost), maps["sun_fraction_mean"],
                                      maps["earth_visible_fraction"], config.landing_radius_m)
+            summary["landing_xy"] = list(landing)
             world = build_world(dem, horizon, rocks, prior, config.ice, rover, config.sim, config.landing_utc,
                                 config.days, landing, maps["sun_fraction_mean"], maps["psr"], step=step)
             lat, lon = xy_to_latlon(*world.landing_xy)

@@ -27,6 +27,7 @@ from lupex.planning.lattice import Lattice, move_headings_deg
 from lupex.rover.model import RoverConfig
 from lupex.rover.power import solar_power_w
 from lupex.sky.ephemeris import SUN_RADIUS_KM
+from lupex.sky.horizon_store import read_columns
 from lupex.sky.illumination import disk_visible_fraction
 from lupex.sky.tracks import elevation_at, horizon_toward, sun_earth_tracks
 
@@ -77,15 +78,6 @@ def panel_facing(rover: RoverConfig, relative_azimuth_deg: NDArray) -> NDArray:
     return solar_power_w(rover, 1.0, 0.0, relative_azimuth_deg) / one_panel
 
 
-def _node_horizons(horizon, lattice: Lattice) -> NDArray:
-    """Horizon angles at the nodes' pixels, shape (A, N) [deg]."""
-    rows, cols = lattice.pixel[:, 0], lattice.pixel[:, 1]
-    if isinstance(horizon, xr.DataArray):
-        picked = horizon.isel(y=xr.DataArray(rows, dims="node"), x=xr.DataArray(cols, dims="node"))
-        return np.asarray(picked.values, dtype=float)
-    return np.asarray(horizon, dtype=float)[:, rows, cols]
-
-
 def node_sky(horizon, dem: xr.DataArray, lattice: Lattice, times: NDArray, step_h: float,
              rover: RoverConfig) -> NodeSky:
     """Sample the Sun and the Earth at every node of a lattice.
@@ -112,7 +104,7 @@ def node_sky(horizon, dem: xr.DataArray, lattice: Lattice, times: NDArray, step_
     x, y = dem["x"].values, dem["y"].values
     reference = (float(x.mean()), float(y.mean()))
     tracks = sun_earth_tracks(reference, float(np.nanmedian(dem.values)), times, step_h)
-    columns = _node_horizons(horizon, lattice)
+    columns = read_columns(horizon, lattice.pixel[:, 0], lattice.pixel[:, 1])
     dx = x[lattice.pixel[:, 1]] - reference[0]
     dy = y[lattice.pixel[:, 0]] - reference[1]
     sun, earth = tracks["sun"], tracks["earth"]

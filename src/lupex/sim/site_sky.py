@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from lupex.rover.model import RoverConfig
 from lupex.sky.ephemeris import SUN_RADIUS_KM, parse_utc
+from lupex.sky.horizon_store import read_columns
 from lupex.sky.illumination import BodyTrack, disk_visible_fraction
 from lupex.sky.tracks import elevation_at, horizon_toward, sun_earth_tracks
 
@@ -70,9 +71,13 @@ class SiteSky:
         Length of a tick [h].
     rover : RoverConfig
         The rover (antenna mask).
+    around : tuple of float, optional
+        ``(x, y, radius)`` [m]: the horizons of the pixels within ``radius`` of (x, y) are read into
+        memory at once (where the rover will roam); others are read when first visited.
     """
 
-    def __init__(self, horizon, dem: xr.DataArray, start_utc, ticks: int, tick_h: float, rover: RoverConfig):
+    def __init__(self, horizon, dem: xr.DataArray, start_utc, ticks: int, tick_h: float, rover: RoverConfig,
+                 around: tuple[float, float, float] | None = None):
         self.dem = dem
         self.tick_h = float(tick_h)
         self.start = parse_utc(start_utc)
@@ -84,6 +89,17 @@ class SiteSky:
         self.earth_mask_deg = rover.comms.earth_mask_deg
         self._horizon = horizon
         self._columns: dict[tuple[int, int], NDArray] = {}
+        if around is not None:
+            cx, cy, radius = around
+            t = dem.rio.transform()
+            r0, r1 = sorted(int((v - t.f) // t.e) for v in (cy + radius, cy - radius))
+            c0, c1 = sorted(int((v - t.c) // t.a) for v in (cx - radius, cx + radius))
+            r0, c0 = max(r0, 0), max(c0, 0)
+            r1, c1 = min(r1 + 1, dem.shape[0]), min(c1 + 1, dem.shape[1])
+            rows, cols = (g.ravel() for g in np.mgrid[r0:r1, c0:c1])
+            block = read_columns(horizon, rows, cols).astype(np.float32)
+            self._columns = {(int(r), int(c)): block[:, k:k + 1] for k, (r, c) in enumerate(zip(rows, cols,
+                                                                                               strict=True))}
 
     @property
     def ticks(self) -> int:
@@ -97,8 +113,7 @@ class SiteSky:
         row = min(max(int((y - t.f) // t.e), 0), ny - 1)
         col = min(max(int((x - t.c) // t.a), 0), nx - 1)
         if (row, col) not in self._columns:
-            column = self._horizon[:, row, col]
-            self._columns[(row, col)] = np.asarray(getattr(column, "values", column), dtype=float)[:, None]
+            self._columns[(row, col)] = read_columns(self._horizon, [row], [col])
         return self._columns[(row, col)], x - self.reference[0], y - self.reference[1]
 
     def at(self, x: float, y: float, first_tick: int, last_tick: int | None = None) -> SkySample:

@@ -24,7 +24,13 @@ from lupex.errors import LupexError
 from lupex.files import check_writable
 from lupex.sky.horizon import MIN_AZIMUTHS
 
-__all__ = ["HORIZON_SCALE_DEG", "dem_fingerprint", "open_horizon", "write_horizon"]
+__all__ = [
+    "HORIZON_SCALE_DEG",
+    "dem_fingerprint",
+    "open_horizon",
+    "read_columns",
+    "write_horizon",
+]
 
 HORIZON_SCALE_DEG = 0.005
 """Quantisation step of stored horizon angles [deg]."""
@@ -203,3 +209,30 @@ def _check_matches(horizon: xr.DataArray, attrs: dict, dem: xr.DataArray, path: 
     if stored is not None and stored != dem_fingerprint(dem):
         raise LupexError(f"horizon file {path.name} was computed from other heights than this DEM; "
                          "recompute it with 'lupex horizon'")
+
+
+def read_columns(horizon, rows, cols, azimuths_per_read: int = 16) -> np.ndarray:
+    """Horizon angles at chosen pixels, shape (A, N) [deg], float64.
+
+    Reads a lazy cube (:func:`open_horizon`) a few azimuth planes at a time, in the order it is
+    chunked on disk; picking scattered pixels across all azimuths at once makes the NetCDF
+    library decompress every chunk once per pixel. Arrays are indexed directly.
+
+    Parameters
+    ----------
+    horizon : array-like, shape (A, ny, nx)
+        The cube [deg].
+    rows, cols : array_like of int
+        Pixel rows and columns, same length N.
+    azimuths_per_read : int
+        Azimuth planes read at once.
+    """
+    rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+    if not isinstance(horizon, xr.DataArray):
+        return np.asarray(horizon, dtype=float)[:, rows, cols]
+    n_az = horizon.shape[0]
+    out = np.empty((n_az, rows.size))
+    for a in range(0, n_az, azimuths_per_read):
+        planes = np.asarray(horizon.isel(azimuth=slice(a, a + azimuths_per_read)).values)
+        out[a:a + planes.shape[0]] = planes[:, rows, cols]
+    return out
