@@ -307,7 +307,8 @@ def run_mission(config: MissionConfig, out_dir: Path, overwrite: bool = False,
             rover = config.rover
             cost = costmap(layers, rover, config.hazards, maps["psr"], pixel_m=abs(dem.rio.transform().a)).values
             landing = choose_landing(dem, np.isfinite(cost), maps["sun_fraction_mean"],
-                                     maps["earth_visible_fraction"], config.landing_radius_m)
+                                     maps["earth_visible_fraction"], maps["max_darkness_h"],
+                                     rover.thermal.max_shadow_h, config.landing_radius_m)
             summary["landing_xy"] = list(landing)
             world = build_world(dem, horizon, rocks, prior, config.ice, rover, config.sim, config.landing_utc,
                                 config.days, landing, maps["sun_fraction_mean"], maps["psr"], step=step)

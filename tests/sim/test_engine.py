@@ -126,19 +126,37 @@ def test_a_stop_request_ends_the_run_with_valid_records(world):
     assert result.telemetry.events[-1][1] == "end" and result.telemetry.events[-1][4] == "interrupted"
 
 
-def test_a_rover_landed_in_a_long_shadow_is_lost(world):
-    """Landed at the tile's centre, in shadow for the first 40 h, a rover with a 1 kWh battery hibernates
-    (hibernation plus survival heaters) until the battery is empty: 1000 Wh x 0.95 / 60 W = 15.8 h."""
+@pytest.fixture(scope="module")
+def dark_landing(world):
+    """The world landed at the tile's centre, in shadow for the first 40 h, with a 1 kWh battery."""
     dem = world.dem
     centre = (float(dem.x.values[64]), float(dem.y.values[64]))
     assert (world.sky.at(*centre, 0, 40 * 4).sun_fraction == 0).all()
     rover = RoverConfig.model_validate({"battery": {"capacity_wh": 1000.0}, "thermal": {"max_shadow_h": 10.0}})
     horizon = DemHorizons(dem)(np.arange(0.0, 360.0, 8.0))
-    dark = build_world(dem, horizon, None, world.prior, world.ice, rover, SimConfig(), START, DAYS, centre)
-    result = Simulation(dark, rover, SimConfig(), seed=11).run()
+    return build_world(dem, horizon, None, world.prior, world.ice, rover, SimConfig(), START, DAYS, centre), rover
+
+
+def test_a_rover_in_a_long_shadow_with_nowhere_to_go_is_lost(dark_landing):
+    """Allowed no haven search (radius 10 m), it hibernates (hibernation plus survival heaters) until the
+    battery is empty: 1000 Wh x 0.95 / 60 W = 15.8 h."""
+    dark, rover = dark_landing
+    result = Simulation(dark, rover, SimConfig(search_radius_m=10.0), seed=11).run()
     t = result.telemetry.frame()
     assert result.status == "lost" and result.reason == "battery depleted in shadow"
     assert t["soc"].iloc[-1] == 0.0 and (t["sun_fraction"] == 0).all()
     battery = rover.battery
     hours = battery.initial_soc * battery.capacity_wh * battery.discharge_efficiency / rover.shadow_load_w
     assert len(t) * 0.25 == pytest.approx(hours, abs=0.25)
+
+
+def test_a_rover_in_a_long_shadow_drives_to_a_safe_haven(dark_landing):
+    """With the default haven search it leaves at once, on its own (the Earth is out of view), reaches
+    sunlight and outlives the 40 h shadow it landed in."""
+    dark, rover = dark_landing
+    result = Simulation(dark, rover, SimConfig(), seed=11).run()
+    first = result.telemetry.events[1]
+    assert first[1] == "haven" and first[0] == np.datetime64(START.rstrip("Z"))
+    t = result.telemetry.frame()
+    assert len(t) > 40 * 4 and (t["soc"].iloc[:40 * 4] > 0).all()
+    assert (t["sun_fraction"].iloc[:8 * 4] > 0).any()

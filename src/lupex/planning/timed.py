@@ -199,6 +199,14 @@ class Model:
         return Model(params, self.ticks, self.drive_wh, self.source, self.sun_fraction, self.solar_w,
                      self.facing_moves, self.earth_visible)
 
+    def without_earth_rule(self) -> Model:
+        """The same model letting drives start with the Earth out of view (an onboard decision, such as
+        driving to a safe haven during a blackout)."""
+        params = self.params.copy()
+        params[_NEEDS_EARTH] = 0.0
+        return Model(params, self.ticks, self.drive_wh, self.source, self.sun_fraction, self.solar_w,
+                     self.facing_moves, self.earth_visible)
+
     def relaxed(self, battery: bool = False, darkness: bool = False) -> Model:
         """The same model without the battery limits or without the darkness limit (to find
         which constraint blocks a goal)."""

@@ -294,8 +294,10 @@ class Simulation:
         r, c = self.lattice.pixel[node]
         return float(self.world.dem["x"].values[c]), float(self.world.dem["y"].values[r])
 
-    def _go_to_node(self, goal: int) -> bool:
-        """Plan and drive to lattice node ``goal``; False when no safe way exists in the window."""
+    def _go_to_node(self, goal: int, needs_earth: bool = True) -> bool:
+        """Plan and drive to lattice node ``goal``; False when no safe way exists in the window.
+
+        ``needs_earth=False`` lets the rover drive on its own with the Earth out of view (to a haven)."""
         for _ in range(4):  # strategic replans after blocked edges
             if self.node == goal:
                 return True
@@ -305,6 +307,8 @@ class Simulation:
             model = self.model.from_step(first_step)
             if model is None or self.lost:
                 return False
+            if not needs_earth:
+                model = model.without_earth_rule()
             window = int(self.config.planning_window_h / self.tick_h)
             soc = min(1.0, self.soc_wh / self.rover.battery.capacity_wh)
             plan = plan_route(self.lattice, model.until(window), self.node, [goal], soc, diagnose=False,
@@ -318,7 +322,8 @@ class Simulation:
                 if s.action != "drive":
                     self._stay(start_tick + s.end_tick - self.tick)
                     continue
-                self._wait_for_earth()
+                if needs_earth:
+                    self._wait_for_earth()
                 if not self._drive_to(self._node_xy(s.node_to)):
                     self._block(s.node_from, s.move)
                     self._drive_to(self._node_xy(s.node_from), neutron=False)  # back to the haven
@@ -331,6 +336,42 @@ class Simulation:
             else:
                 return self.node == goal
         return False
+
+    def _safe_havens(self, nodes: NDArray) -> NDArray:
+        """Which nodes would keep the rover alive, parked, over the planning window from now: charge
+        above the reserve and darkness within the limit, from the node sky (hourly) and today's charge."""
+        rover, model, config = self.rover, self.model, self.config
+        step_h = config.plan.sky_step_h
+        first = int(self.tick * self.tick_h // step_h)
+        last = min(model.sun_fraction.shape[0], first + int(config.planning_window_h / step_h))
+        facing = self.world.search.sky.facing_parked
+        soc = np.full(nodes.size, self.soc_wh)
+        dark = np.zeros(nodes.size)
+        ok = np.ones(nodes.size, dtype=bool)
+        reserve = rover.battery.min_soc * rover.battery.capacity_wh
+        for step in range(first, last):
+            lit = model.sun_fraction[step, nodes] > 0
+            load = np.where(lit, rover.loads.idle_w, rover.shadow_load_w)
+            soc = battery_step(soc, model.solar_w[step, nodes] * facing, load, step_h * 3600.0, rover)
+            dark = np.where(lit, 0.0, dark + step_h)
+            ok &= (soc >= reserve) & (dark <= rover.thermal.max_shadow_h)
+        return ok
+
+    def _ensure_haven(self) -> None:
+        """Stay when the rover's node is a safe haven for the window; otherwise drive to the nearest one,
+        on its own if the Earth is out of view."""
+        if self._safe_havens(np.array([self.node]))[0]:
+            return
+        pixels = self.lattice.pixel
+        here = pixels[self.node]
+        distance = np.hypot(*(pixels - here).T) * self.lattice.pixel_m
+        near = np.flatnonzero((distance > 0) & (distance <= self.config.search_radius_m))
+        havens = near[self._safe_havens(near)]
+        for goal in havens[np.argsort(distance[havens], kind="stable")][:5]:
+            self.telemetry.event(self._time(self.tick), "haven", *self._node_xy(int(goal)),
+                                 "darkness or a low battery ahead: moving to a safe haven")
+            if self._go_to_node(int(goal), needs_earth=False):
+                return
 
     def _wait_for_earth(self) -> None:
         """Wait (at most a day) for the Earth before a drive: the rover is commanded from the ground."""
@@ -472,11 +513,14 @@ class Simulation:
             if self.soc_wh < (battery.min_soc + 0.1) * battery.capacity_wh:  # recharge before anything else
                 self._stay(4)
                 continue
+            self._ensure_haven()
+            if self.lost or self.tick >= self.last_tick:
+                break
             site = None
             if len(self.holes) < self.config.max_drills:
                 site = self.strategy.next_site(self.belief, (self.x, self.y), self.holes, tried)
             if site is None:
-                self._stay(int(24 / self.tick_h))  # nothing worth a drive: wait at the haven
+                self._stay(int(6 / self.tick_h))  # nothing worth a drive: wait at the haven
                 continue
             tried.add(site)
             goal = self._goal_node(*site)

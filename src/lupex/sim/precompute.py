@@ -85,16 +85,21 @@ def prior_from_coarse_thermal(dem: xr.DataArray, params: IceParams, max_pixels: 
 
 
 def choose_landing(dem: xr.DataArray, allowed: np.ndarray, sun_mean: xr.DataArray, earth_fraction: xr.DataArray,
-                   radius_m: float) -> tuple[float, float]:
-    """The landing place: within ``radius_m`` of the site's centre, on allowed ground, the pixel with
-    the most Sun plus Earth in view over the mission (mean fractions, summed) [m].
+                   longest_dark_h: xr.DataArray, max_dark_h: float, radius_m: float) -> tuple[float, float]:
+    """The landing place [m]: within ``radius_m`` of the site's centre, on allowed ground, never longer
+    in darkness over the mission than ``max_dark_h`` when such ground exists (the least dark otherwise),
+    the pixel with the most Sun plus Earth in view (mean fractions, summed).
 
     An assumption standing in for ISRO's landing-site selection: the lander needs the Sun and
-    the link as much as the rover does. ``lupex sites`` ranks sites on more criteria.
+    the link as much as the rover does, and the landing is the rover's first safe haven.
+    ``lupex sites`` ranks sites on more criteria.
     """
     x, y = dem["x"].values, dem["y"].values
     gx, gy = np.meshgrid(x - x.mean(), y - y.mean())
+    near = allowed & (np.hypot(gx, gy) <= radius_m)
+    dark = np.where(near, np.nan_to_num(longest_dark_h.values, nan=np.inf), np.inf)
+    survivable = near & (dark <= max(max_dark_h, float(dark.min())))
     score = np.nan_to_num(sun_mean.values) + np.nan_to_num(earth_fraction.values)
-    score = np.where(allowed & (np.hypot(gx, gy) <= radius_m), score, -np.inf)
+    score = np.where(survivable, score, -np.inf)
     row, col = np.unravel_index(int(np.argmax(score)), score.shape)
     return float(x[col]), float(y[row])
