@@ -268,8 +268,10 @@ def run_mission(config: MissionConfig, out_dir: Path, overwrite: bool = False,
                 dem, rocks, craters = synthetic.dem, synthetic.rocks, len(synthetic.craters)
                 summary["site"] = {"source": "synthetic", **synthetic.config.model_dump()}
                 write_geotiff(rocks, work / "rocks.tif")
+                rocks = read_dem(work / "rocks.tif")
                 outputs.append("rocks.tif")
             write_geotiff(dem, work / "dem.tif")
+            dem = read_dem(work / "dem.tif")  # later stages, and later commands on the folder, see the file's DEM
             save_quicklook(dem, work / "site.png", "mission site: heights over hillshade", "gist_earth",
                            "height above 1737.4 km sphere [m]", relief=dem)
             outputs += ["dem.tif", "site.png"]

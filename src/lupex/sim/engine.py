@@ -287,7 +287,10 @@ class Simulation:
     def _goal_node(self, x: float, y: float) -> int | None:
         row, col = self._pixels(np.array([x]), np.array([y]))
         spacing = self.lattice.spacing_px
-        node = int(self.lattice.index[row[0] // spacing, col[0] // spacing])
+        block = (int(row[0]) // spacing, int(col[0]) // spacing)
+        if block[0] >= self.lattice.index.shape[0] or block[1] >= self.lattice.index.shape[1]:
+            return None  # in the partial blocks along the edge, which hold no node
+        node = int(self.lattice.index[block])
         return node if node >= 0 else None
 
     def _node_xy(self, node: int) -> tuple[float, float]:
@@ -311,6 +314,8 @@ class Simulation:
                 model = model.without_earth_rule()
             window = int(self.config.planning_window_h / self.tick_h)
             soc = min(1.0, self.soc_wh / self.rover.battery.capacity_wh)
+            if model.charge_q(soc) < model.reserve_q:
+                return False  # too little charge for any plan: the caller waits and recharges
             plan = plan_route(self.lattice, model.until(window), self.node, [goal], soc, diagnose=False,
                               k_max=self.config.plan.labels_per_node)
             if not plan.reached:
@@ -401,9 +406,12 @@ class Simulation:
 
     def _analyse(self, ticks: int, power_w: float) -> None:
         """Analyse the core at the haven, a tick at a time while the Sun is up and the battery has margin;
-        otherwise wait (hibernating in shadow) until they are."""
+        otherwise wait (hibernating in shadow) until they are. Every hour the rover checks that its node
+        is still a safe haven for the window ahead and moves to another if not."""
         battery = self.rover.battery
         while ticks > 0 and self.tick < self.last_tick and not self.lost:
+            if self.tick % 4 == 0:  # hourly: survival first, the core waits on board
+                self._ensure_haven()
             lit = self.world.sky.at(self.x, self.y, self.tick).sun_fraction[0] > 0
             if lit and self.soc_wh > (battery.min_soc + 0.1) * battery.capacity_wh:
                 self._stay(1, "analyse", extra_w=power_w)
@@ -439,7 +447,7 @@ class Simulation:
                               sky.sun_azimuth_deg - self._best_parked_offset(), sky.sun_distance_km)
         load = rover.loads.idle_w + rover.drill.power_w + np.where(lit, 0.0, rover.thermal.survival_heater_w)
         soc = self.soc_wh
-        for k in range(ticks):
+        for k in range(solar.size):  # the sky ends with the mission
             soc = float(battery_step(soc, solar[k], load[k], self.tick_h * 3600.0, rover))
         return soc >= rover.battery.min_soc * rover.battery.capacity_wh
 
