@@ -63,6 +63,10 @@ class SimConfig(BaseModel):
     drive_data_mb_per_m: float = Field(0.05, ge=0.0, description="Navigation images and neutron records per metre "
                                        "driven [MB/m]. Assumption.")
     housekeeping_kbit_s: float = Field(1.0, ge=0.0, description="Housekeeping telemetry rate [kbit/s]. Assumption.")
+    work_min_soc: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="Charge below which the rover starts no new drive or hole and recharges at its haven [-]. "
+        "Assumption: half the battery, so a haven's darkness and the way to the next one are always covered.")
     max_drills: int = Field(60, ge=0, description="Holes the drill is allowed over the mission [-]. Assumption.")
     models: InstrumentModels = Field(default_factory=InstrumentModels, description="Instrument models.")
     water_map: WaterMapConfig = Field(default_factory=WaterMapConfig, description="The rover's water map.")

@@ -135,6 +135,7 @@ class Simulation:
         self.dark_ticks = 0
         self.distance_m = 0.0
         self.localizer = Localizer(config.odometry, np.random.default_rng([self.seed, 0x0D0]))
+        self._trail: tuple[NDArray, NDArray] | None = None  # the last path driven, to back out along
         self.energy_in_wh = self.energy_out_wh = 0.0
         self.min_soc = rover.battery.initial_soc
         self.hazards_avoided = self.replans = self.neutron_measurements = 0
@@ -163,19 +164,18 @@ class Simulation:
             solar = float(solar_power_w(rover, sky.sun_fraction, sky.sun_elevation_deg, sky.sun_azimuth_deg,
                                         heading, sky.sun_distance_km)[0])
             load = float(load_w[k])
-            if activity in ("wait", "hibernate") and not lit:
-                activity_now, load = "hibernate", rover.shadow_load_w
-            elif activity == "hibernate":
-                activity_now, load = "wait", rover.loads.idle_w
+            heaters = 0.0 if lit else rover.thermal.survival_heater_w
+            powered = solar >= rover.loads.idle_w  # enough light to stay awake on the array alone
+            if activity in ("wait", "hibernate"):
+                activity_now = "wait" if powered else "hibernate"
+                load = rover.loads.idle_w if powered else rover.loads.hibernation_w + heaters
             else:
                 activity_now = activity
-                if not lit:
-                    load += rover.thermal.survival_heater_w
+                load += heaters
             seconds = self.tick_h * 3600.0
             self.buffer.add(self.config.housekeeping_kbit_s * seconds / 8000.0)
             earth = bool(sky.earth_visible[0])
-            spare = self.soc_wh > (rover.battery.min_soc + 0.1) * rover.battery.capacity_wh
-            if earth and self.buffer.waiting_mb > 0 and (lit or spare):  # no transmitting on a low battery in shadow
+            if earth and self.buffer.waiting_mb > 0 and powered:  # the transmitter waits for the Sun
                 self.buffer.downlink(rover.comms.data_rate_kbit_s, seconds)
                 load += rover.comms.transmit_w
             self.soc_wh = float(battery_step(self.soc_wh, solar, load, seconds, rover))
@@ -214,7 +214,20 @@ class Simulation:
     # --- driving ------------------------------------------------------------------------
 
     def _drive_to(self, goal_xy: tuple[float, float], neutron: bool = True) -> bool:
-        """Drive from the true position to ``goal_xy`` through the truth terrain; False when hazards block it."""
+        """Drive from the true position to ``goal_xy`` through the truth terrain; False when hazards block it.
+
+        A rover that cannot leave where it stands (a pocket between inflated obstacles) backs out along the
+        way it came, which it knows it can drive, and tries again once."""
+        reached = self._drive_leg(goal_xy, neutron)
+        if not reached and self._trail is not None and not self.lost:
+            xs, ys = self._trail
+            self._trail = None
+            self.telemetry.event(self._time(self.tick), "backtrack", self.x, self.y, "backing out the way it came")
+            self._follow(xs[::-1], ys[::-1], neutron=False)
+            reached = self._drive_leg(goal_xy, neutron)
+        return reached
+
+    def _drive_leg(self, goal_xy: tuple[float, float], neutron: bool) -> bool:
         leg = drive_leg((self.x, self.y), goal_xy, self.terrain, self.autonomy)
         self.hazards_avoided += leg.hazards_avoided
         if leg.replans:
@@ -224,6 +237,7 @@ class Simulation:
         if xs.size < 2:
             return leg.reached
         self._follow(xs, ys, neutron)
+        self._trail = (xs, ys)
         if not leg.reached:
             self.telemetry.event(self._time(self.tick), "blocked", self.x, self.y, leg.reason)
         return leg.reached
@@ -342,15 +356,17 @@ class Simulation:
                 return self.node == goal
         return False
 
-    def _safe_havens(self, nodes: NDArray) -> NDArray:
-        """Which nodes would keep the rover alive, parked, over the planning window from now: charge
-        above the reserve and darkness within the limit, from the node sky (hourly) and today's charge."""
+    def _haven_forecast(self, nodes: NDArray, soc_wh: NDArray) -> tuple[NDArray, NDArray]:
+        """Parked at each node from now over the planning window, starting with ``soc_wh`` [Wh]: the lowest
+        charge [Wh] (0 when the battery would run out), and whether the reserve and the darkness limit hold.
+        From the node sky, hourly."""
         rover, model, config = self.rover, self.model, self.config
         step_h = config.plan.sky_step_h
         first = int(self.tick * self.tick_h // step_h)
         last = min(model.sun_fraction.shape[0], first + int(config.planning_window_h / step_h))
         facing = self.world.search.sky.facing_parked
-        soc = np.full(nodes.size, self.soc_wh)
+        soc = np.asarray(soc_wh, dtype=float).copy()
+        lowest = soc.copy()
         dark = np.zeros(nodes.size)
         ok = np.ones(nodes.size, dtype=bool)
         reserve = rover.battery.min_soc * rover.battery.capacity_wh
@@ -358,24 +374,72 @@ class Simulation:
             lit = model.sun_fraction[step, nodes] > 0
             load = np.where(lit, rover.loads.idle_w, rover.shadow_load_w)
             soc = battery_step(soc, model.solar_w[step, nodes] * facing, load, step_h * 3600.0, rover)
+            lowest = np.minimum(lowest, soc)
             dark = np.where(lit, 0.0, dark + step_h)
             ok &= (soc >= reserve) & (dark <= rover.thermal.max_shadow_h)
-        return ok
+        return lowest, ok
+
+    def _usable_sites(self) -> Callable[[NDArray, NDArray], NDArray]:
+        """Which places the rover may pick as drill sites now: those whose lattice node would be a safe haven
+        on arrival, with the drive and the excursion paid (as in :meth:`_ensure_haven`). The rover works
+        only where it can also wait out what comes."""
+        pixels = self.lattice.pixel
+        distance = np.hypot(*(pixels - pixels[self.node]).T) * self.lattice.pixel_m
+        near = np.flatnonzero(distance <= self.config.search_radius_m + self.lattice.spacing_px * self.lattice.pixel_m)
+        arrival = self.soc_wh - 1.5 * self._drive_wh_per_m() * distance[near] - self._excursion_wh()
+        safe = self._haven_forecast(near, np.maximum(arrival, 0.0))[1] & (arrival > 0)
+        usable_node = np.zeros(self.lattice.size, dtype=bool)
+        usable_node[near[safe]] = True
+
+        def usable(xs: NDArray, ys: NDArray) -> NDArray:
+            rows, cols = self._pixels(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
+            spacing = self.lattice.spacing_px
+            bi, bj = self.lattice.index.shape
+            inside = (rows // spacing < bi) & (cols // spacing < bj)
+            node = np.where(inside, self.lattice.index[np.minimum(rows // spacing, bi - 1),
+                                                       np.minimum(cols // spacing, bj - 1)], -1)
+            return (node >= 0) & usable_node[np.maximum(node, 0)]
+
+        return usable
+
+    def _excursion_wh(self) -> float:
+        """Energy an excursion is expected to draw: the survey and the way out and back at 1.5 times the
+        typical driving energy, and the hole with the idle load [Wh]."""
+        rover, config = self.rover, self.config
+        survey_m = (config.survey_size_m ** 2 / max(config.survey_line_spacing_m, 1e-9)
+                    if config.strategy == "adaptive" else 0.0)
+        drilling_h = rover.drill.time_per_m_h * rover.drill.max_depth_m
+        return (1.5 * self._drive_wh_per_m() * (survey_m + 2 * self.lattice.spacing_px * self.lattice.pixel_m)
+                + (rover.drill.power_w + rover.loads.idle_w) * drilling_h)
+
+    def _drive_wh_per_m(self) -> float:
+        """Typical driving energy per metre over the site, the costmap's median [Wh/m]."""
+        cost = self.world.search.cost
+        return float(np.median(cost[np.isfinite(cost)])) / 3600.0
 
     def _ensure_haven(self) -> None:
-        """Stay when the rover's node is a safe haven for the window; otherwise drive to the nearest one,
-        on its own if the Earth is out of view."""
-        if self._safe_havens(np.array([self.node]))[0]:
+        """Stay when the rover's node is a safe haven for the window ahead; otherwise drive to the node
+        within reach with the best forecast once the drive's energy is paid (a flat-ground estimate with a
+        50 % margin for detours and slopes), on its own if the Earth is out of view. It moves only when
+        that node is safe, or clearly better than staying."""
+        here = np.array([self.node])
+        lowest_here, safe_here = self._haven_forecast(here, np.array([self.soc_wh]))
+        if safe_here[0]:
             return
         pixels = self.lattice.pixel
-        here = pixels[self.node]
-        distance = np.hypot(*(pixels - here).T) * self.lattice.pixel_m
+        distance = np.hypot(*(pixels - pixels[self.node]).T) * self.lattice.pixel_m
         near = np.flatnonzero((distance > 0) & (distance <= self.config.search_radius_m))
-        havens = near[self._safe_havens(near)]
-        for goal in havens[np.argsort(distance[havens], kind="stable")][:5]:
-            self.telemetry.event(self._time(self.tick), "haven", *self._node_xy(int(goal)),
-                                 "darkness or a low battery ahead: moving to a safe haven")
-            if self._go_to_node(int(goal), needs_earth=False):
+        arrival = self.soc_wh - 1.5 * self._drive_wh_per_m() * distance[near]
+        lowest, safe = self._haven_forecast(near, np.maximum(arrival, 0.0))
+        lowest = np.where(arrival > 0, lowest, 0.0)
+        margin = 0.05 * self.rover.battery.capacity_wh
+        better = np.flatnonzero(safe | (lowest > lowest_here[0] + margin))
+        for k in better[np.argsort(-np.where(safe[better], 1e9, 0.0) - lowest[better], kind="stable")][:3]:
+            goal = int(near[k])
+            start = self._node_xy(self.node)
+            if self._go_to_node(goal, needs_earth=False):
+                self.telemetry.event(self._time(self.tick), "haven", *self._node_xy(goal),
+                                     f"darkness or a low battery ahead: moved from {start[0]:.0f}, {start[1]:.0f}")
                 return
 
     def _wait_for_earth(self) -> None:
@@ -517,23 +581,20 @@ class Simulation:
                 interrupted = True
                 break
             progress(self.tick, self.last_tick)
-            battery = self.rover.battery
-            if self.soc_wh < (battery.min_soc + 0.1) * battery.capacity_wh:  # recharge before anything else
-                self._stay(4)
-                continue
             self._ensure_haven()
             if self.lost or self.tick >= self.last_tick:
                 break
+            if self.soc_wh < self.config.work_min_soc * self.rover.battery.capacity_wh:  # recharge before new work
+                self._stay(4)
+                continue
             site = None
             if len(self.holes) < self.config.max_drills:
-                site = self.strategy.next_site(self.belief, (self.x, self.y), self.holes, tried)
+                site = self.strategy.next_site(self.belief, (self.x, self.y), self.holes, tried, self._usable_sites())
             if site is None:
                 self._stay(int(6 / self.tick_h))  # nothing worth a drive: wait at the haven
                 continue
             tried.add(site)
             goal = self._goal_node(*site)
-            if goal is None:
-                continue
             self._command_latency()
             if self._go_to_node(goal) and not self.lost:
                 self._excursion(*site)

@@ -21,6 +21,7 @@ drilled at the planned spot with no survey.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -39,8 +40,9 @@ class Strategy(Protocol):
     """Chooses drill sites."""
 
     def next_site(self, belief: WaterBelief, rover_xy: tuple[float, float], holes: list,
-                  tried: set[tuple[float, float]]) -> tuple[float, float] | None:
-        """The next site to drive to [m], or None when none is worth it."""
+                  tried: set[tuple[float, float]], usable: Callable[[NDArray, NDArray], NDArray]
+                  ) -> tuple[float, float] | None:
+        """The next site to drive to [m] among the ``usable(x, y)`` places, or None when none is worth it."""
 
     def drill_spot(self, belief: WaterBelief, x: float, y: float) -> tuple[float, float]:
         """Where exactly to drill at a site reached [m]."""
@@ -81,10 +83,12 @@ class Adaptive:
         self.config = config
 
     def next_site(self, belief: WaterBelief, rover_xy: tuple[float, float], holes: list,
-                  tried: set[tuple[float, float]]) -> tuple[float, float] | None:
+                  tried: set[tuple[float, float]], usable: Callable[[NDArray, NDArray], NDArray]
+                  ) -> tuple[float, float] | None:
         s, c = self.sites, self.config
         distance = np.hypot(s.x - rover_xy[0], s.y - rover_xy[1])
         pick = np.flatnonzero(s.open(holes, tried) & (distance <= c.search_radius_m))
+        pick = pick[usable(s.x[pick], s.y[pick])]
         if pick.size == 0:
             return None
         score = belief.drill_score(s.x[pick], s.y[pick], c.threshold_wt_pct)
@@ -125,9 +129,11 @@ class Baseline:
         self.planned = np.asarray(planned, dtype=np.int64)
 
     def next_site(self, belief: WaterBelief, rover_xy: tuple[float, float], holes: list,
-                  tried: set[tuple[float, float]]) -> tuple[float, float] | None:
+                  tried: set[tuple[float, float]], usable: Callable[[NDArray, NDArray], NDArray]
+                  ) -> tuple[float, float] | None:
         s = self.sites
         left = [k for k in self.planned if (float(s.x[k]), float(s.y[k])) not in tried]
+        left = [k for k, ok in zip(left, usable(s.x[left], s.y[left]), strict=True) if ok]
         if not left:
             return None
         nearest = min(left, key=lambda k: (np.hypot(s.x[k] - rover_xy[0], s.y[k] - rover_xy[1]), k))
