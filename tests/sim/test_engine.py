@@ -161,3 +161,10 @@ def test_a_rover_in_a_long_shadow_drives_to_a_safe_haven(dark_landing):
     assert t["activity"].iloc[0] == "drive"  # it leaves at once
     assert len(t) > 40 * 4 and (t["soc"].iloc[:40 * 4] > 0).all()
     assert (t["sun_fraction"].iloc[:8 * 4] > 0).any()
+
+
+def test_surveys_sound_the_radar_and_queue_its_data(run):
+    surveys = [event for event in run.telemetry.events if event[1] == "survey"]
+    assert surveys, "the adaptive rover surveys before drilling"
+    for event in surveys:
+        assert "radar layer under" in event[4] and "soundings" in event[4]

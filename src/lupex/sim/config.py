@@ -62,6 +62,8 @@ class SimConfig(BaseModel):
                                  "Assumption.")
     drive_data_mb_per_m: float = Field(0.05, ge=0.0, description="Navigation images and neutron records per metre "
                                        "driven [MB/m]. Assumption.")
+    radar_data_mb_per_m: float = Field(0.1, ge=0.0, description="Ground-penetrating radar soundings per metre "
+                                       "surveyed [MB/m]. Assumption.")
     housekeeping_kbit_s: float = Field(1.0, ge=0.0, description="Housekeeping telemetry rate [kbit/s]. Assumption.")
     work_min_soc: float = Field(
         0.5, ge=0.0, le=1.0,

@@ -38,7 +38,7 @@ from lupex.planning.timed import Model, plan_route
 from lupex.rover.model import RoverConfig
 from lupex.rover.power import battery_step, drive_power_w, solar_power_w
 from lupex.sim.config import SimConfig
-from lupex.sim.instruments import DrillResult, drill_hole, neutron_counts, neutron_estimate
+from lupex.sim.instruments import DrillResult, drill_hole, gpr_interface_depth, neutron_counts, neutron_estimate
 from lupex.sim.local_planner import AutonomyConfig, drive_leg
 from lupex.sim.mobility import Localizer, slip_fraction
 from lupex.sim.strategy import Strategy, make_strategy
@@ -115,6 +115,7 @@ class Simulation:
         self.world, self.rover, self.config, self.seed = world, rover, config, int(seed)
         self.water, self.terrain = world.truth(self.seed)
         self.rng = np.random.default_rng([self.seed, 0x5EED])
+        self.radar_rng = np.random.default_rng([self.seed, 0x6B7])
         self.autonomy = AutonomyConfig()
         lattice = world.search.lattice
         self.lattice = lattice
@@ -298,13 +299,18 @@ class Simulation:
 
     # --- strategic plans ------------------------------------------------------------------
 
-    def _goal_node(self, x: float, y: float) -> int | None:
-        row, col = self._pixels(np.array([x]), np.array([y]))
+    def _nodes_at(self, xs: NDArray, ys: NDArray) -> NDArray:
+        """The lattice node of the block holding each place, -1 where the block has none (the partial
+        blocks along the edge hold none)."""
+        rows, cols = self._pixels(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
         spacing = self.lattice.spacing_px
-        block = (int(row[0]) // spacing, int(col[0]) // spacing)
-        if block[0] >= self.lattice.index.shape[0] or block[1] >= self.lattice.index.shape[1]:
-            return None  # in the partial blocks along the edge, which hold no node
-        node = int(self.lattice.index[block])
+        bi, bj = self.lattice.index.shape
+        inside = (rows // spacing < bi) & (cols // spacing < bj)
+        return np.where(inside, self.lattice.index[np.minimum(rows // spacing, bi - 1),
+                                                   np.minimum(cols // spacing, bj - 1)], -1)
+
+    def _goal_node(self, x: float, y: float) -> int | None:
+        node = int(self._nodes_at(np.array([x]), np.array([y]))[0])
         return node if node >= 0 else None
 
     def _node_xy(self, node: int) -> tuple[float, float]:
@@ -392,12 +398,7 @@ class Simulation:
         usable_node[near[safe]] = True
 
         def usable(xs: NDArray, ys: NDArray) -> NDArray:
-            rows, cols = self._pixels(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
-            spacing = self.lattice.spacing_px
-            bi, bj = self.lattice.index.shape
-            inside = (rows // spacing < bi) & (cols // spacing < bj)
-            node = np.where(inside, self.lattice.index[np.minimum(rows // spacing, bi - 1),
-                                                       np.minimum(cols // spacing, bj - 1)], -1)
+            node = self._nodes_at(xs, ys)
             return (node >= 0) & usable_node[np.maximum(node, 0)]
 
         return usable
@@ -522,9 +523,10 @@ class Simulation:
             self.telemetry.event(self._time(self.tick), "skip", x, y, "too little light or charge to drill there now")
             return
         if self.config.strategy == "adaptive" and self.config.survey_size_m > 0:
-            self.telemetry.event(self._time(self.tick), "survey", x, y, f"{self.config.survey_size_m:g} m square")
             if self._drive_to(self._survey_start(x, y)):
-                self._follow(*self._survey_path(x, y), neutron=True)
+                path = self._survey_path(x, y)
+                self._follow(*path, neutron=True)
+                self.telemetry.event(self._time(self.tick), "survey", x, y, self._radar_along(*path))
             x, y = self.strategy.drill_spot(self.belief, x, y)
         if not self._drive_to((x, y)) or self.lost:
             self._drive_to(home, neutron=False)
@@ -550,6 +552,21 @@ class Simulation:
         self.telemetry.event(self._time(self.tick), "drill", hx, hy,
                              f"depth {result.depth_reached_m:.2f} m{' (rock)' if result.stopped_on_rock else ''}, "
                              f"max {hole.max_wt_pct:.2f} wt%, mean {hole.mean_wt_pct:.2f} wt%")
+
+    def _radar_along(self, xs: NDArray, ys: NDArray) -> str:
+        """Sound the ground-penetrating radar every metre along a survey path; what it saw, in words.
+
+        The soundings are logged with the survey (and their data queued for the Earth); the water map
+        takes the neutron counts only."""
+        along = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(xs), np.diff(ys)))])
+        where = np.arange(0.0, along[-1], 1.0)
+        depth = gpr_interface_depth(self.water, np.interp(where, along, xs), np.interp(where, along, ys),
+                                    self.config.models.gpr, self.radar_rng)
+        found = np.isfinite(depth)
+        self.buffer.add(self.config.radar_data_mb_per_m * along[-1])
+        median = f", median depth {np.median(depth[found]):.2f} m" if found.any() else ""
+        return (f"{self.config.survey_size_m:g} m square: radar layer under {found.sum()} of {where.size} "
+                f"soundings{median}")
 
     def _survey_start(self, x: float, y: float) -> tuple[float, float]:
         half = self.config.survey_size_m / 2.0
