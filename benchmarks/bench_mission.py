@@ -55,7 +55,7 @@ def main() -> None:
         result = Simulation(world, config.rover, sim_config, args.seed).run()
         seconds = time.perf_counter() - t0
         speedup = result.days_simulated * 86400 / seconds
-        print(f"{strategy:10s} {seconds:8.1f} {seconds / TARGET_S:8.2f} {speedup:12.0f}  "
+        print(f"{strategy:10s} {seconds:8.1f} {seconds / TARGET_S:8.2f} {speedup:12.0f} {result.days_simulated:6.1f} "
               f"{result.distance_m / 1000:6.2f} {len(result.holes):6d} {result.status:>10s}")
 
 
