@@ -97,6 +97,15 @@ class Lattice:
         ok[ok] = self.target[src[ok], np.nonzero(ok)[1]] == np.nonzero(ok)[0]
         return np.where(ok, src, -1)
 
+    def block_nodes(self, rows: ArrayLike, cols: ArrayLike) -> NDArray:
+        """The node of the block holding each DEM pixel, -1 where the block has none (or is a partial
+        block along the edge)."""
+        rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+        bi, bj = self.index.shape
+        r, c = rows // self.spacing_px, cols // self.spacing_px
+        inside = (r >= 0) & (r < bi) & (c >= 0) & (c < bj)
+        return np.where(inside, self.index[np.clip(r, 0, bi - 1), np.clip(c, 0, bj - 1)], -1)
+
     def node_of(self, pixel_rc: ArrayLike) -> int:
         """The node at a DEM pixel (a place given to :func:`build_lattice`)."""
         r, c = (int(v) for v in pixel_rc)

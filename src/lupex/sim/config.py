@@ -42,6 +42,10 @@ class SimConfig(BaseModel):
         0.1, ge=0.0,
         description="Weight of a hole's information gain [per bit] against its probability of >= threshold in "
         "the adaptive score. Assumption: exploitation first.")
+    baseline_min_sun: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="The baseline plans only sites whose parking node sees the Sun at least this fraction of the "
+        "mission [-] (a pre-landing planner knows the sky). Assumption.")
     survey_size_m: float = Field(
         20.0, ge=0.0, description="Side of the square the adaptive rover surveys around a candidate [m] "
         "(one 20 m map pixel). Assumption.")

@@ -302,12 +302,7 @@ class Simulation:
     def _nodes_at(self, xs: NDArray, ys: NDArray) -> NDArray:
         """The lattice node of the block holding each place, -1 where the block has none (the partial
         blocks along the edge hold none)."""
-        rows, cols = self._pixels(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
-        spacing = self.lattice.spacing_px
-        bi, bj = self.lattice.index.shape
-        inside = (rows // spacing < bi) & (cols // spacing < bj)
-        return np.where(inside, self.lattice.index[np.minimum(rows // spacing, bi - 1),
-                                                   np.minimum(cols // spacing, bj - 1)], -1)
+        return self.lattice.block_nodes(*self._pixels(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)))
 
     def _goal_node(self, x: float, y: float) -> int | None:
         node = int(self._nodes_at(np.array([x]), np.array([y]))[0])

@@ -15,8 +15,10 @@ At the site the rover surveys a square with its neutron spectrometer and drills 
 highest posterior probability of the threshold within it (:meth:`Adaptive.drill_spot`).
 
 **Baseline.** Drill sites fixed before landing: the cells of highest prior probability of
-the threshold (the prior alone), spaced as the adaptive ones, visited nearest first, and
-drilled at the planned spot with no survey.
+the threshold (the prior alone), spaced as the adaptive ones, among those whose parking node
+(the lattice node of their block) sees the Sun at least ``baseline_min_sun`` of the mission
+(the sky is known before landing), visited nearest first, and drilled at the planned spot with
+no survey.
 """
 
 from __future__ import annotations
@@ -119,6 +121,10 @@ class Baseline:
         chance = norm.sf(config.threshold_wt_pct, loc=world.prior["weh_top1m_mean"].values[rows, cols],
                          scale=np.maximum(world.prior["weh_top1m_std"].values[rows, cols], 1e-9))
         reach = np.hypot(s.x - world.landing_xy[0], s.y - world.landing_xy[1]) <= config.search_radius_m
+        # the Sun is known before landing: plan only sites whose parking node sees it half the mission
+        node = world.search.lattice.block_nodes(rows, cols)
+        sunny = world.search.model.sun_fraction.mean(axis=0) >= config.baseline_min_sun
+        reach &= (node >= 0) & sunny[np.maximum(node, 0)]
         planned: list[int] = []
         for k in np.argsort(-chance, kind="stable"):  # greedy, spaced, before landing
             if len(planned) >= config.max_drills:
