@@ -342,7 +342,9 @@ class Simulation:
                 if s.action != "drive":
                     self._stay(start_tick + s.end_tick - self.tick)
                     continue
-                if needs_earth:
+                if needs_earth:  # an ordinary trip stops at a node when the charge runs low: survival first
+                    if self.soc_wh < self.config.work_min_soc * self.rover.battery.capacity_wh:
+                        return False
                     self._wait_for_earth()
                 if not self._drive_to(self._node_xy(s.node_to)):
                     self._block(s.node_from, s.move)
