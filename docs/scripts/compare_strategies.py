@@ -52,7 +52,7 @@ def main() -> None:
               f"| {100 * np.nanmean(rows[:, 2]):.0f} % | {int(rows[:, 4].sum())} of {len(rows)} |")
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), dpi=110)
     for k, (label, column) in enumerate((("water per hole [wt%]", 1), ("holes reaching >= 1 wt% [-]", 2))):
-        axes[k].boxplot([table[s][:, column][np.isfinite(table[s][:, column])] for s in table], labels=list(table))
+        axes[k].boxplot([table[s][:, column][np.isfinite(table[s][:, column])] for s in table], tick_labels=list(table))
         axes[k].set_ylabel(label)
     fig.suptitle(f"{args.seeds} seeds, {args.days:g}-day missions on the default site")
     fig.tight_layout()
