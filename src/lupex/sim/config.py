@@ -31,7 +31,6 @@ class SimConfig(BaseModel):
         "Assumption: three days, longer than the Earth's and the Sun's gaps at the default site.")
     search_radius_m: float = Field(
         1500.0, gt=0.0, description="Farthest drill candidate considered from the rover [m]. Assumption.")
-    candidates: int = Field(12, ge=1, le=200, description="Candidates scored at each decision [-].")
     min_drill_spacing_m: float = Field(
         30.0, ge=0.0,
         description="Least distance between two holes [m]: beyond the ice patches' 10 m correlation "
