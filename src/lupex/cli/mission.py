@@ -8,7 +8,6 @@ import click
 
 from lupex.cli.options import overwrite_option, progress, progress_bar
 from lupex.config import build, load_toml
-from lupex.errors import LupexError
 from lupex.mission import MissionConfig, MissionInterrupted, run_mission
 
 EXIT_INTERRUPTED = 130
@@ -33,10 +32,6 @@ def mission(ctx, config_file, dem, seed, days, strategy, out_dir, overwrite) -> 
     if strategy:
         values["sim"] = {**values.get("sim", {}), "strategy": strategy}
     config = build(MissionConfig, values, config_file or "")
-    if Path(out_dir).exists() and not Path(out_dir).is_dir():
-        raise LupexError(f"{out_dir} exists and is not a folder")
-    if Path(out_dir).is_dir() and any(Path(out_dir).iterdir()) and not overwrite:
-        raise LupexError(f"{out_dir} already holds files; pass --overwrite to replace them")
     try:
         with progress_bar("horizon azimuths, then mission ticks") as update:
             summary = run_mission(config, Path(out_dir), overwrite, step=progress, horizon_progress=update,

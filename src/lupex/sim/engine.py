@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from lupex.planning.node_sky import panel_facing
 from lupex.planning.timed import Model, plan_route
 from lupex.rover.model import RoverConfig
 from lupex.rover.power import battery_step, drive_power_w, solar_power_w
@@ -116,6 +117,8 @@ class Simulation:
         self.water, self.terrain = world.truth(self.seed)
         self.rng = np.random.default_rng([self.seed, 0x5EED])
         self.radar_rng = np.random.default_rng([self.seed, 0x6B7])
+        offsets = np.arange(0.0, 360.0, 1.0)  # a parked rover turns its best side to the Sun
+        self.parked_offset_deg = float(offsets[np.argmax(panel_facing(rover, offsets))])
         self.autonomy = AutonomyConfig()
         lattice = world.search.lattice
         self.lattice = lattice
@@ -159,7 +162,7 @@ class Simulation:
             sky = self.world.sky.at(x, y, self.tick)
             lit = sky.sun_fraction[0] > 0.0
             if heading_deg is None:  # parked: turned to face the Sun with the best side of the array
-                heading = sky.sun_azimuth_deg[0] - self._best_parked_offset()
+                heading = sky.sun_azimuth_deg[0] - self.parked_offset_deg
             else:
                 heading = float(heading_deg[k])
             solar = float(solar_power_w(rover, sky.sun_fraction, sky.sun_elevation_deg, sky.sun_azimuth_deg,
@@ -197,13 +200,6 @@ class Simulation:
             if self.soc_wh <= 0.0:
                 self.lost = "battery depleted in shadow" if not lit else "battery depleted"
                 self.telemetry.event(self._time(self.tick), "lost", x, y, self.lost)
-
-    def _best_parked_offset(self) -> float:
-        """Azimuth of the array's best-facing direction relative to the rover's heading [deg]."""
-        panels = np.asarray(self.rover.solar.panel_azimuths_deg, dtype=float)
-        headings = np.arange(0.0, 360.0, 1.0)
-        facing = np.clip(np.cos(np.radians(headings[:, None] - panels[None, :])), 0.0, None).sum(axis=1)
-        return float(headings[np.argmax(facing)])
 
     def _stay(self, ticks: int, activity: str = "wait", extra_w: float = 0.0) -> None:
         """Stay where the rover is for ``ticks`` ticks (waiting, hibernating in shadow, or working)."""
@@ -506,7 +502,7 @@ class Simulation:
         if longest * self.tick_h > rover.thermal.max_shadow_h / 2.0:
             return False
         solar = solar_power_w(rover, sky.sun_fraction, sky.sun_elevation_deg, sky.sun_azimuth_deg,
-                              sky.sun_azimuth_deg - self._best_parked_offset(), sky.sun_distance_km)
+                              sky.sun_azimuth_deg - self.parked_offset_deg, sky.sun_distance_km)
         load = rover.loads.idle_w + rover.drill.power_w + np.where(lit, 0.0, rover.thermal.survival_heater_w)
         soc = self.soc_wh
         for k in range(solar.size):  # the sky ends with the mission

@@ -60,6 +60,7 @@ class _Sites:
         allowed[:edge] = allowed[-edge:] = False  # room for the survey and the local planner's corridor
         allowed[:, :edge] = allowed[:, -edge:] = False
         rows, cols = np.nonzero(allowed & (world.prior["ice_probability"].values > 0))
+        self.rows, self.cols = rows, cols
         self.x = dem["x"].values[cols].astype(float)
         self.y = dem["y"].values[rows].astype(float)
         self.config = config
@@ -115,9 +116,7 @@ class Baseline:
     def __init__(self, world, rover: RoverConfig, config: SimConfig):
         self.sites = s = _Sites(world, rover, config)
         self.config = config
-        t = world.dem.rio.transform()
-        cols = np.floor((s.x - t.c) / t.a).astype(np.int64)
-        rows = np.floor((s.y - t.f) / t.e).astype(np.int64)
+        rows, cols = s.rows, s.cols
         chance = norm.sf(config.threshold_wt_pct, loc=world.prior["weh_top1m_mean"].values[rows, cols],
                          scale=np.maximum(world.prior["weh_top1m_std"].values[rows, cols], 1e-9))
         reach = np.hypot(s.x - world.landing_xy[0], s.y - world.landing_xy[1]) <= config.search_radius_m
