@@ -1,0 +1,1 @@
+"""Campaigns: many simulated missions and their statistics."""
