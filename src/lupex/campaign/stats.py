@@ -39,11 +39,12 @@ FINISHED = ("completed", "lost")
 #: Outcomes a sensitivity can be asked for, with the label a person reads.
 OUTCOMES = {
     "lost": "P(lost)",
-    "mean_water_wt_pct_at_drills": "mean water per hole [wt%]",
+    "mean_water_wt_pct_at_drills": "mean water per hole of a run [wt%]",
     "drills": "holes per run",
     "distance_km": "distance driven [km]",
 }
 
+_TABLE = ["level", "x", "n", "mean", "low", "high"]
 _PER_HOLE = ("mean_water_wt_pct_at_drills", "max_water_wt_pct", "drills_at_threshold_fraction")
 
 
@@ -340,7 +341,8 @@ def sensitivity(frame: pd.DataFrame, parameter: str, outcome: str = "lost", bins
         keep = raw.notna()
         y, raw = y[keep], raw[keep]
         rows = [_level_row(level, np.nan, y[raw == level], confidence) for level in sorted(raw.unique(), key=str)]
-        return Sensitivity(parameter, outcome, "categorical", label, np.nan, np.nan, len(y), pd.DataFrame(rows))
+        return Sensitivity(parameter, outcome, "categorical", label, np.nan, np.nan, len(y),
+                           pd.DataFrame(rows, columns=_TABLE))
     keep = numbers.notna()
     x, y = numbers[keep], y[keep]
     rho = p_value = np.nan
@@ -349,4 +351,4 @@ def sensitivity(frame: pd.DataFrame, parameter: str, outcome: str = "lost", bins
         rho, p_value = float(result.statistic), float(result.pvalue)
     rows = [_level_row(level, float(x[group.index].median()), group, confidence)
             for level, group in y.groupby(_bins(x, bins), observed=True, sort=True)]
-    return Sensitivity(parameter, outcome, "numeric", label, rho, p_value, len(x), pd.DataFrame(rows))
+    return Sensitivity(parameter, outcome, "numeric", label, rho, p_value, len(x), pd.DataFrame(rows, columns=_TABLE))
