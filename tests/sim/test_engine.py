@@ -8,12 +8,14 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from lupex.constants import AU_KM
 from lupex.ice import IceParams, water_prior
 from lupex.raster import like
 from lupex.rover.model import RoverConfig
 from lupex.rover.power import battery_step
 from lupex.sim.config import SimConfig
 from lupex.sim.engine import Simulation
+from lupex.sim.thermal_box import ThermalBox
 from lupex.sim.world import build_world
 from lupex.sky.horizon import DemHorizons
 from lupex.terrain.synth import SynthConfig, synthesize
@@ -138,16 +140,23 @@ def dark_landing(world):
 
 
 def test_a_rover_in_a_long_shadow_with_nowhere_to_go_is_lost(dark_landing):
-    """Allowed no haven search (radius 10 m), it hibernates (hibernation plus survival heaters) until the
-    battery is empty: 1000 Wh x 0.95 / 60 W = 15.8 h."""
+    """Allowed no haven search (radius 10 m), it hibernates until the battery is empty: on the heat its
+    warm box stored until the box cools to its survival temperature, then on hibernation plus survival
+    heaters. The heaters in the telemetry are those of the box replayed on its own."""
     dark, rover = dark_landing
     result = Simulation(dark, rover, SimConfig(search_radius_m=10.0), seed=11).run()
     t = result.telemetry.frame()
     assert result.status == "lost" and result.reason == "battery depleted in shadow"
     assert t["soc"].iloc[-1] == 0.0 and (t["sun_fraction"] == 0).all()
+    assert (t["activity"] == "hibernate").all()
+    box = ThermalBox(rover)
+    heaters = [box.step(rover.loads.hibernation_w, 0.0, AU_KM, 900.0) for _ in range(len(t))]
+    assert np.allclose(t["heater_w"], heaters, rtol=0, atol=1e-6 * rover.thermal.survival_heater_w)
+    assert t["heater_w"].iloc[0] == 0.0 and t["heater_w"].iloc[-2] == pytest.approx(rover.thermal.survival_heater_w)
     battery = rover.battery
-    hours = battery.initial_soc * battery.capacity_wh * battery.discharge_efficiency / rover.shadow_load_w
-    assert len(t) * 0.25 == pytest.approx(hours, abs=0.25)
+    drawn_wh = np.cumsum(rover.loads.hibernation_w + np.asarray(heaters)) * 0.25
+    empty_tick = np.flatnonzero(drawn_wh >= battery.initial_soc * battery.capacity_wh * battery.discharge_efficiency)
+    assert len(t) == empty_tick[0] + 1
 
 
 def test_a_rover_in_a_long_shadow_drives_to_a_safe_haven(dark_landing):

@@ -51,27 +51,30 @@ def mission_map(dem: xr.DataArray, psr: xr.DataArray | None, telemetry: pd.DataF
 
 
 def mission_timeline(telemetry: pd.DataFrame, path: Path) -> None:
-    """Battery, Sun, Earth and activity over the mission."""
+    """Battery, power, the warm box's temperature, Sun, Earth and activity over the mission."""
     t = telemetry["time"]
-    fig, axes = plt.subplots(4, 1, figsize=(10, 7.5), dpi=110, sharex=True,
-                             gridspec_kw={"height_ratios": [3, 2, 1, 1]})
-    axes[0].plot(t, 100 * telemetry["soc"], color="tab:purple", lw=0.8)
-    axes[0].set_ylabel("charge [%]")
-    axes[0].set_ylim(0, 105)
-    axes[1].plot(t, telemetry["solar_w"], color="tab:orange", lw=0.6, label="array")
-    axes[1].plot(t, telemetry["load_w"], color="tab:blue", lw=0.6, label="load")
-    axes[1].set_ylabel("power [W]")
-    axes[1].legend(loc="upper right", fontsize=8)
-    axes[2].fill_between(t, 0, telemetry["sun_fraction"], color="gold", step="post", label="Sun")
-    axes[2].fill_between(t, -1, -telemetry["earth_visible"].astype(float), color="tab:cyan", step="post",
-                         label="Earth")
-    axes[2].set_yticks([-0.5, 0.5], ["Earth", "Sun"])
+    fig, (charge, power, box, sky, activity) = plt.subplots(5, 1, figsize=(10, 9), dpi=110, sharex=True,
+                                                            gridspec_kw={"height_ratios": [3, 2, 2, 1, 1]})
+    charge.plot(t, 100 * telemetry["soc"], color="tab:purple", lw=0.8)
+    charge.set_ylabel("charge [%]")
+    charge.set_ylim(0, 105)
+    power.plot(t, telemetry["solar_w"], color="tab:orange", lw=0.6, label="array")
+    power.plot(t, telemetry["load_w"], color="tab:blue", lw=0.6, label="load")
+    power.plot(t, telemetry["heater_w"], color="tab:red", lw=0.6, label="heaters")
+    power.set_ylabel("power [W]")
+    power.legend(loc="upper right", fontsize=8)
+    box.plot(t, telemetry["box_temp_c"], color="tab:red", lw=0.8)
+    box.set_ylabel("warm box [degC]")
+    sky.fill_between(t, 0, telemetry["sun_fraction"], color="gold", step="post", label="Sun")
+    sky.fill_between(t, -1, -telemetry["earth_visible"].astype(float), color="tab:cyan", step="post",
+                     label="Earth")
+    sky.set_yticks([-0.5, 0.5], ["Earth", "Sun"])
     for name, colour in _ACTIVITY_COLOURS.items():
         on = (telemetry["activity"] == name).astype(float)
-        axes[3].fill_between(t, 0, on, color=colour, step="post", label=name, lw=0)
-    axes[3].set_yticks([])
-    axes[3].legend(loc="upper right", fontsize=7, ncol=5)
-    axes[3].set_xlabel("UTC")
+        activity.fill_between(t, 0, on, color=colour, step="post", label=name, lw=0)
+    activity.set_yticks([])
+    activity.legend(loc="upper right", fontsize=7, ncol=5)
+    activity.set_xlabel("UTC")
     fig.autofmt_xdate()
     _save(fig, path)
 

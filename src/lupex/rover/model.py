@@ -257,6 +257,45 @@ class ThermalConfig(_Section):
         "not exceed what the battery lasts from full to the reserve at hibernation plus survival-heater load "
         "(35.6 h with the defaults).",
     )
+    box_heat_capacity_j_k: float = Field(
+        45000.0, gt=0.0,
+        description="Heat capacity of the warm box (avionics and battery as one lumped node) [J K^-1]. "
+        "Assumption: about 50 kg at 900 J kg^-1 K^-1 (aluminium structure, Li-ion cells).",
+    )
+    survival_temp_c: float = Field(
+        -20.0, description="Lowest temperature of the warm box; its heaters hold it there [degC]. Assumption: "
+        "-20 degC, the usual storage limit of Li-ion cells.",
+    )
+    max_operating_temp_c: float = Field(
+        40.0, description="Warmest the box may get when awake, transmitting, in full Sun: the open louvres are "
+        "sized for it [degC]. Assumption: 40 degC, the usual charging limit of Li-ion cells.",
+    )
+    louvre_closed_c: float = Field(
+        0.0, description="Below this box temperature the radiator's louvres are shut [degC]. Assumption.",
+    )
+    louvre_open_c: float = Field(
+        25.0, description="Above this box temperature the louvres are fully open [degC]. Assumption.",
+    )
+    sink_temp_k: float = Field(
+        100.0, gt=0.0,
+        description="Effective sink temperature of the radiator [K]: cold sky and 50-100 K polar shadows "
+        "(Paige et al. 2010). Assumption: 100 K.",
+    )
+    sun_absorbing_area_m2: float = Field(
+        0.05, ge=0.0,
+        description="Absorptance times area of the box that takes the Sun through its blankets [m^2]. "
+        "Assumption: 0.05 m^2.",
+    )
+    initial_temp_c: float = Field(20.0, description="Box temperature at landing [degC]. Assumption.")
+
+    @model_validator(mode="after")
+    def _ordered_temperatures(self) -> ThermalConfig:
+        sink_c = self.sink_temp_k - 273.15
+        if not (sink_c < self.survival_temp_c <= self.louvre_closed_c < self.louvre_open_c
+                <= self.max_operating_temp_c):
+            raise ValueError("the thermal temperatures must rise as sink_temp_k < survival_temp_c <= louvre_closed_c "
+                             "< louvre_open_c <= max_operating_temp_c")
+        return self
 
 
 class RoverConfig(BaseModel):

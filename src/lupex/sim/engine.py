@@ -4,8 +4,9 @@ Time advances in the planner's ticks (15 min by default). Each tick the rover's 
 gets its own Sun and Earth (:class:`lupex.sim.site_sky.SiteSky`), the array's power for the
 rover's heading (:func:`lupex.rover.power.solar_power_w`), the load of what it is doing, and
 the battery integrates both (:func:`lupex.rover.power.battery_step`). Its thermal state is the
-time since it last saw the Sun, which sets the survival-heater load; it is lost when the
-battery runs out. Data wait in a buffer and go down only while the Earth is in view.
+temperature of its warm box (:class:`lupex.sim.thermal_box.ThermalBox`), whose thermostat sets
+the survival heaters' load, and the time since it last saw the Sun; it is lost when the battery
+runs out. Data wait in a buffer and go down only while the Earth is in view.
 
 The mission loop:
 
@@ -44,6 +45,7 @@ from lupex.sim.local_planner import AutonomyConfig, drive_leg
 from lupex.sim.mobility import Localizer, slip_fraction
 from lupex.sim.strategy import Strategy, make_strategy
 from lupex.sim.telemetry import DataBuffer, Telemetry
+from lupex.sim.thermal_box import ThermalBox
 from lupex.sim.water_map import WaterBelief
 from lupex.sim.world import World
 
@@ -137,6 +139,7 @@ class Simulation:
         self.node = world.search.nodes[0]
         self.soc_wh = rover.battery.initial_soc * rover.battery.capacity_wh
         self.dark_ticks = 0
+        self.box = ThermalBox(rover)
         self.distance_m = 0.0
         self.localizer = Localizer(config.odometry, np.random.default_rng([self.seed, 0x0D0]))
         self._trail: tuple[NDArray, NDArray] | None = None  # the last path driven, to back out along
@@ -168,20 +171,23 @@ class Simulation:
             solar = float(solar_power_w(rover, sky.sun_fraction, sky.sun_elevation_deg, sky.sun_azimuth_deg,
                                         heading, sky.sun_distance_km)[0])
             load = float(load_w[k])
-            heaters = 0.0 if lit else rover.thermal.survival_heater_w
             powered = solar >= rover.loads.idle_w  # enough light to stay awake on the array alone
             if activity in ("wait", "hibernate"):
                 activity_now = "wait" if powered else "hibernate"
-                load = rover.loads.idle_w if powered else rover.loads.hibernation_w + heaters
+                load = rover.loads.idle_w if powered else rover.loads.hibernation_w
             else:
                 activity_now = activity
-                load += heaters
+            # the motors of the wheels and the drill shed their heat outside the warm box
+            electronics = rover.loads.idle_w if activity_now in ("drive", "drill") else load
             seconds = self.tick_h * 3600.0
             self.buffer.add(self.config.housekeeping_kbit_s * seconds / 8000.0)
             earth = bool(sky.earth_visible[0])
             if earth and self.buffer.waiting_mb > 0 and powered:  # the transmitter waits for the Sun
                 self.buffer.downlink(rover.comms.data_rate_kbit_s, seconds)
                 load += rover.comms.transmit_w
+                electronics += rover.comms.transmit_w
+            heater = self.box.step(electronics, float(sky.sun_fraction[0]), float(sky.sun_distance_km[0]), seconds)
+            load += heater
             self.soc_wh = float(battery_step(self.soc_wh, solar, load, seconds, rover))
             self.energy_in_wh += solar * seconds / 3600.0
             self.energy_out_wh += load * seconds / 3600.0
@@ -195,7 +201,8 @@ class Simulation:
                 time=self._time(self.tick), x_m=x, y_m=y, activity=activity_now, soc=soc, solar_w=solar, load_w=load,
                 sun_fraction=float(sky.sun_fraction[0]), earth_visible=earth, dark_h=self.dark_ticks * self.tick_h,
                 buffer_mb=self.buffer.waiting_mb, downlinked_mb=self.buffer.sent_mb,
-                odometry_error_m=float(np.hypot(*self.localizer.error)), distance_m=self.distance_m)
+                odometry_error_m=float(np.hypot(*self.localizer.error)), distance_m=self.distance_m,
+                box_temp_c=self.box.temp_c, heater_w=heater)
             self.tick += 1
             if self.soc_wh <= 0.0:
                 self.lost = "battery depleted in shadow" if not lit else "battery depleted"

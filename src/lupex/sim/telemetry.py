@@ -30,6 +30,8 @@ TELEMETRY_COLUMNS = {
     "downlinked_mb": "float64",
     "odometry_error_m": "float64",
     "distance_m": "float64",
+    "box_temp_c": "float64",
+    "heater_w": "float64",
 }
 """Columns of ``telemetry.parquet`` and their types: UTC time, true position [m], activity, state of
 charge [-], array power and bus load [W], Sun fraction [-], Earth in view, hours since the last
