@@ -6,12 +6,18 @@ the water prior from a coarser thermal run (:mod:`lupex.sim.precompute`), choose
 lays the strategic planner's lattice and sky, simulates the rover (:mod:`lupex.sim.engine`)
 and writes the report. Interrupted (Ctrl-C), it keeps the stages finished so far, with a
 ``summary.json`` whose status is ``interrupted``.
+
+The site stages (terrain to ice) are :func:`write_site`, which campaigns (:mod:`lupex.campaign`)
+run once per site into a folder of their own; :func:`read_site` loads such a folder back, and
+:func:`site_world` turns a site into the simulation's world for one configuration (landing,
+lattice, sky), the part that depends on the rover.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +53,18 @@ from lupex.terrain.outputs import write_layers
 from lupex.terrain.readers import open_dem, read_dem
 from lupex.terrain.synth import SynthConfig, synthesize
 
-__all__ = ["MISSION_FILES", "MissionConfig", "MissionInterrupted", "holes_frame", "load_world", "run_mission",
-           "sim_summary"]
+__all__ = ["MISSION_FILES", "SITE_FILES", "MissionConfig", "MissionInterrupted", "Site", "check_site",
+           "choose_site_landing", "holes_frame", "load_world", "read_site", "run_mission", "sim_summary", "site_world",
+           "write_site"]
 
 MISSION_FILES = ("summary.json", "telemetry.parquet", "events.csv", "holes.csv", "map.png", "timeline.png",
                  "report.html")
 """What the simulation stage adds to the output folder."""
+
+_SITE_LAYERS = ("slope", "roughness", "hazard")
+_SITE_MAPS = ("sun_fraction_mean", "psr", "earth_visible_fraction", "max_darkness_h")
+SITE_FILES = ("dem.tif", "horizon.nc", "ice_depth_m.tif", *(f"{name}.tif" for name in _SITE_LAYERS + _SITE_MAPS))
+"""The files of a site folder that :func:`read_site` reads (``rocks.tif`` too when the site is synthetic)."""
 
 
 class MissionInterrupted(Exception):
@@ -69,6 +81,8 @@ class MissionConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     seed: int = Field(2028, ge=0, description="Seed of every random draw in the run.")
+    site_seed: int | None = Field(None, ge=0, description="Seed of the synthetic site; default: the run's seed "
+                                  "(campaigns fix it to vary the run's seed on one site).")
     dem: Path | None = Field(None, description="Real terrain to use instead of a synthetic site.")
     site: SynthConfig = Field(
         default_factory=lambda: SynthConfig(size=1024, resolution_m=20.0, center_lat=-89.45, center_lon=222.7),
@@ -112,6 +126,39 @@ class MissionConfig(BaseModel):
         if min(shape) < 4 * spacing_px:
             raise LupexError(f"the DEM ({shape[1]} x {shape[0]} pixels) is too small for the mission: the "
                              f"planner needs at least 4 x 4 lattice blocks of {spacing_px} pixels; use a larger DEM")
+
+    def synth_config(self) -> SynthConfig:
+        """The synthetic site with its seed (``site_seed``, else the run's ``seed``)."""
+        return self.site.model_copy(update={"seed": self.seed if self.site_seed is None else self.site_seed})
+
+
+@dataclass
+class Site:
+    """The products of the site stages (terrain, hazards, sky, thermal, ice), as written to its folder.
+
+    Attributes
+    ----------
+    dem : xarray.DataArray
+        Heights [m], as read back from ``dem.tif``.
+    rocks : xarray.DataArray or None
+        Rock area fraction [-] of a synthetic site.
+    layers : xarray.Dataset
+        ``slope`` [deg], ``roughness`` [m], ``hazard`` [rocks per 100 m^2] (and more, in memory).
+    horizon
+        The horizon cube of ``horizon.nc`` [deg] (:func:`lupex.sky.horizon_store.open_horizon`).
+    maps : xarray.Dataset
+        ``sun_fraction_mean`` [-], ``psr`` (1 = permanent shadow), ``earth_visible_fraction`` [-],
+        ``max_darkness_h`` [h] (and more, in memory).
+    prior : xarray.Dataset
+        The water prior on the DEM's grid.
+    """
+
+    dem: xr.DataArray
+    rocks: xr.DataArray | None
+    layers: xr.Dataset
+    horizon: Any
+    maps: xr.Dataset
+    prior: xr.Dataset
 
 
 def _sky_summary(maps: xr.Dataset) -> dict[str, float]:
@@ -184,30 +231,162 @@ def _write_sim(result: SimResult, summary: dict[str, Any], dem: xr.DataArray, ps
     return written
 
 
-def load_world(folder: str | Path, config: MissionConfig, step: Callable[[str], Any] | None = None) -> World:
-    """The simulation's world from the folder of an earlier ``lupex mission`` run, without redoing its
-    terrain, sky and thermal stages (for benchmarks and campaigns; the folder's landing and period
-    are used, and ``config`` must describe the same site).
+def check_site(config: MissionConfig) -> xr.DataArray | None:
+    """Refuse a mission whose period or terrain cannot work, before any long work starts.
+
+    Returns
+    -------
+    xarray.DataArray or None
+        The DEM given by ``config.dem`` [m] (read and checked), None for a synthetic site.
+    """
+    config.check_period()
+    given_dem = read_dem(config.dem) if config.dem is not None else None
+    if given_dem is not None:
+        check_request(given_dem, config.horizon_azimuths, 0.0)
+        config.check_size(given_dem.shape, abs(given_dem.rio.transform().a))
+    else:
+        config.check_size((config.site.size, config.site.size), config.site.resolution_m)
+    return given_dem
+
+
+def write_site(config: MissionConfig, given_dem: xr.DataArray | None, work: Path, summary: dict[str, Any],
+               outputs: list[str], step: Callable[[str], Any] | None = None,
+               horizon_progress: Callable[[int, int], None] | None = None) -> Site:
+    """Run the site stages (terrain, hazards, sky, thermal, ice) and write their files into ``work``.
+
+    What the stages find goes into ``summary`` (``site``, ``terrain``, ``sky``, ``ice``, ...; each
+    stage appended to ``summary["stages_completed"]`` once written) and the names of the files
+    written into ``outputs``, as they happen, so an interrupted caller knows what is done.
+
+    Parameters
+    ----------
+    config : MissionConfig
+        The run's configuration (only the fields of the site stages are used).
+    given_dem : xarray.DataArray or None
+        The DEM of ``config.dem`` from :func:`check_site`; None for the synthetic site.
+    work : Path
+        Existing folder the files go into.
+    summary : dict
+        Updated in place.
+    outputs : list of str
+        Extended in place.
+    step, horizon_progress : callable, optional
+        As for :func:`run_mission`.
+    """
+    step = step or (lambda message: None)
+    done = summary["stages_completed"]
+    sky_config = IlluminationConfig(start=config.landing_utc, end=config.mission_end_utc(), step_h=config.sky_step_h)
+    step("terrain: building the site")
+    if given_dem is not None:
+        dem, rocks, craters = given_dem, None, None
+        summary["site"] = {"source": str(config.dem)}
+    else:
+        synthetic = synthesize(config.synth_config())
+        dem, rocks, craters = synthetic.dem, synthetic.rocks, len(synthetic.craters)
+        summary["site"] = {"source": "synthetic", **synthetic.config.model_dump()}
+        write_geotiff(rocks, work / "rocks.tif")
+        rocks = read_dem(work / "rocks.tif")
+        outputs.append("rocks.tif")
+    write_geotiff(dem, work / "dem.tif")
+    dem = read_dem(work / "dem.tif")  # later stages, and later commands on the folder, see the file's DEM
+    save_quicklook(dem, work / "site.png", "mission site: heights over hillshade", "gist_earth",
+                   "height above 1737.4 km sphere [m]", relief=dem)
+    outputs += ["dem.tif", "site.png"]
+    step("terrain: slope, roughness, rock hazard, traversability")
+    layers, written = write_layers(dem, rocks, config.hazards, work)
+    outputs += [p.name for p in written]
+    summary["terrain"] = summarize(open_dem(work / "dem.tif")) | {"path": "dem.tif"}
+    summary["craters"] = craters
+    summary["traversable_fraction"] = float(np.mean(layers["traversable"].values))
+    summary["hazard_median_per_100m2"] = float(np.nanmedian(layers["hazard"].values))
+    done += ["terrain", "hazards"]
+
+    step(f"sky: horizons at {config.horizon_azimuths} azimuths")
+    compute_horizon_file(dem, work / "horizon.nc", config.horizon_azimuths, progress=horizon_progress)
+    outputs.append("horizon.nc")
+    horizon = open_horizon(work / "horizon.nc", dem)
+    maps = illumination_maps(dem, horizon, sky_config, step=step)
+    for name, style in MAP_STYLES.items():
+        outputs += [p.name for p in write_layer_files(maps[name], style, work, dem)]
+    summary["sky"] = _sky_summary(maps)
+    done.append("sky")
+
+    thermal, prior = prior_from_coarse_thermal(dem, config.ice, config.thermal_max_pixels, step=step)
+    write_geotiff(like(dem, prior["weh_top1m_mean"].values.astype(np.float32), "weh_top1m_mean", "wt%"),
+                  work / "water_prior_top1m.tif")
+    write_geotiff(like(dem, prior["ice_depth_m"].values.astype(np.float32), "ice_depth_m", "m"),
+                  work / "ice_depth_m.tif")
+    outputs += ["water_prior_top1m.tif", "ice_depth_m.tif"]
+    summary["ice"] = {"thermal_pixel_m": abs(thermal.rio.transform().a),
+                      "ice_stable_fraction": float(np.mean(np.isfinite(thermal["ice_depth_m"].values))),
+                      "expected_weh_top1m_site_wt_pct": float(np.nanmean(prior["weh_top1m_mean"].values))}
+    done += ["thermal", "ice"]
+    return Site(dem, rocks, layers, horizon, maps, prior)
+
+
+def read_site(folder: str | Path, ice: IceParams) -> Site:
+    """The site of a folder written by :func:`write_site` (a ``lupex mission`` folder or a campaign's site).
+
+    Parameters
+    ----------
+    folder : path-like
+        The folder.
+    ice : IceParams
+        The water model the prior is rebuilt with from ``ice_depth_m.tif``.
 
     Raises
     ------
     LupexError
-        When the folder lacks a file of a finished run (``summary.json``, ``dem.tif``, ``horizon.nc``,
-        ``ice_depth_m.tif``, ``psr.tif``, ``sun_fraction_mean.tif``).
+        When a file of :data:`SITE_FILES` is missing.
     """
     folder = Path(folder)
-    needed = ("summary.json", "dem.tif", "horizon.nc", "ice_depth_m.tif", "psr.tif", "sun_fraction_mean.tif")
-    missing = [name for name in needed if not (folder / name).is_file()]
+    missing = [name for name in SITE_FILES if not (folder / name).is_file()]
     if missing:
-        raise LupexError(f"{folder} is not the folder of a finished 'lupex mission' run: {', '.join(missing)} missing")
-    summary = json.loads((folder / "summary.json").read_text())
+        raise LupexError(f"{folder} is not the folder of a finished site: {', '.join(missing)} missing")
     dem = read_dem(folder / "dem.tif")
     rocks = read_dem(folder / "rocks.tif") if (folder / "rocks.tif").is_file() else None
-    depth = read_dem(folder / "ice_depth_m.tif")
-    prior = water_prior(xr.Dataset({"ice_depth_m": depth}), config.ice)
-    return build_world(dem, open_horizon(folder / "horizon.nc", dem), rocks, prior, config.ice, config.rover,
-                       config.sim, summary["landing_utc"], config.days, tuple(summary["landing_xy"]),
-                       read_dem(folder / "sun_fraction_mean.tif"), read_dem(folder / "psr.tif"), step=step)
+    prior = water_prior(xr.Dataset({"ice_depth_m": read_dem(folder / "ice_depth_m.tif")}), ice)
+    layers = xr.Dataset({name: read_dem(folder / f"{name}.tif") for name in _SITE_LAYERS})
+    maps = xr.Dataset({name: read_dem(folder / f"{name}.tif") for name in _SITE_MAPS})
+    return Site(dem, rocks, layers, open_horizon(folder / "horizon.nc", dem), maps, prior)
+
+
+def choose_site_landing(config: MissionConfig, site: Site) -> tuple[float, float]:
+    """The landing [m] on ``site`` for the configuration's rover and ``landing_radius_m``
+    (:func:`lupex.sim.precompute.choose_landing` over the rover's costmap)."""
+    rover = config.rover
+    cost = costmap(site.layers, rover, config.hazards, site.maps["psr"], pixel_m=abs(site.dem.rio.transform().a))
+    return choose_landing(site.dem, np.isfinite(cost.values), site.maps["sun_fraction_mean"],
+                          site.maps["earth_visible_fraction"], site.maps["max_darkness_h"],
+                          rover.thermal.max_shadow_h, config.landing_radius_m)
+
+
+def site_world(config: MissionConfig, site: Site, landing: tuple[float, float],
+               step: Callable[[str], Any] | None = None) -> World:
+    """The simulation's world on ``site`` for the configuration's rover, planner and period, landing at
+    ``landing`` [m] (:func:`lupex.sim.world.build_world`)."""
+    return build_world(site.dem, site.horizon, site.rocks, site.prior, config.ice, config.rover, config.sim,
+                       config.landing_utc, config.days, landing, site.maps["sun_fraction_mean"], site.maps["psr"],
+                       step=step)
+
+
+def load_world(folder: str | Path, config: MissionConfig, step: Callable[[str], Any] | None = None) -> World:
+    """The simulation's world from the folder of an earlier ``lupex mission`` run, without redoing its
+    terrain, sky and thermal stages (for benchmarks; the folder's landing and period are used, and
+    ``config`` must describe the same site).
+
+    Raises
+    ------
+    LupexError
+        When the folder lacks a file of a finished run (``summary.json`` or one of :data:`SITE_FILES`).
+    """
+    folder = Path(folder)
+    if not (folder / "summary.json").is_file():
+        raise LupexError(f"{folder} is not the folder of a finished 'lupex mission' run: summary.json missing")
+    summary = json.loads((folder / "summary.json").read_text())
+    site = read_site(folder, config.ice)
+    return site_world(config.model_copy(update={"landing_utc": summary["landing_utc"]}), site,
+                      tuple(summary["landing_xy"]), step)
 
 
 def run_mission(config: MissionConfig, out_dir: Path, overwrite: bool = False,
@@ -242,14 +421,7 @@ def run_mission(config: MissionConfig, out_dir: Path, overwrite: bool = False,
         After Ctrl-C, once the finished stages are written (``summary.json`` says what ran).
     """
     step = step or (lambda message: None)
-    config.check_period()
-    given_dem = read_dem(config.dem) if config.dem is not None else None
-    if given_dem is not None:  # bad terrain fails before any long work
-        check_request(given_dem, config.horizon_azimuths, 0.0)
-        config.check_size(given_dem.shape, abs(given_dem.rio.transform().a))
-    else:
-        config.check_size((config.site.size, config.site.size), config.site.resolution_m)
-    sky_config = IlluminationConfig(start=config.landing_utc, end=config.mission_end_utc(), step_h=config.sky_step_h)
+    given_dem = check_site(config)  # bad terrain fails before any long work
     summary: dict[str, Any] = {
         "lupex_version": __version__, "status": "running", "reason": "", "stages_completed": [],
         "seed": config.seed, "landing_utc": config.landing_utc, "days": config.days,
@@ -259,68 +431,18 @@ def run_mission(config: MissionConfig, out_dir: Path, overwrite: bool = False,
     done = summary["stages_completed"]
     with atomic_folder(out_dir, overwrite) as work:
         try:
-            step("terrain: building the site")
-            if given_dem is not None:
-                dem, rocks, craters = given_dem, None, None
-                summary["site"] = {"source": str(config.dem)}
-            else:
-                synthetic = synthesize(config.site.model_copy(update={"seed": config.seed}))
-                dem, rocks, craters = synthetic.dem, synthetic.rocks, len(synthetic.craters)
-                summary["site"] = {"source": "synthetic", **synthetic.config.model_dump()}
-                write_geotiff(rocks, work / "rocks.tif")
-                rocks = read_dem(work / "rocks.tif")
-                outputs.append("rocks.tif")
-            write_geotiff(dem, work / "dem.tif")
-            dem = read_dem(work / "dem.tif")  # later stages, and later commands on the folder, see the file's DEM
-            save_quicklook(dem, work / "site.png", "mission site: heights over hillshade", "gist_earth",
-                           "height above 1737.4 km sphere [m]", relief=dem)
-            outputs += ["dem.tif", "site.png"]
-            step("terrain: slope, roughness, rock hazard, traversability")
-            layers, written = write_layers(dem, rocks, config.hazards, work)
-            outputs += [p.name for p in written]
-            summary["terrain"] = summarize(open_dem(work / "dem.tif")) | {"path": "dem.tif"}
-            summary["craters"] = craters
-            summary["traversable_fraction"] = float(np.mean(layers["traversable"].values))
-            summary["hazard_median_per_100m2"] = float(np.nanmedian(layers["hazard"].values))
-            done += ["terrain", "hazards"]
-
-            step(f"sky: horizons at {config.horizon_azimuths} azimuths")
-            compute_horizon_file(dem, work / "horizon.nc", config.horizon_azimuths, progress=horizon_progress)
-            outputs.append("horizon.nc")
-            horizon = open_horizon(work / "horizon.nc", dem)
-            maps = illumination_maps(dem, horizon, sky_config, step=step)
-            for name, style in MAP_STYLES.items():
-                outputs += [p.name for p in write_layer_files(maps[name], style, work, dem)]
-            summary["sky"] = _sky_summary(maps)
-            done.append("sky")
-
-            thermal, prior = prior_from_coarse_thermal(dem, config.ice, config.thermal_max_pixels, step=step)
-            write_geotiff(like(dem, prior["weh_top1m_mean"].values.astype(np.float32), "weh_top1m_mean", "wt%"),
-                          work / "water_prior_top1m.tif")
-            write_geotiff(like(dem, prior["ice_depth_m"].values.astype(np.float32), "ice_depth_m", "m"),
-                          work / "ice_depth_m.tif")
-            outputs += ["water_prior_top1m.tif", "ice_depth_m.tif"]
-            summary["ice"] = {"thermal_pixel_m": abs(thermal.rio.transform().a),
-                              "ice_stable_fraction": float(np.mean(np.isfinite(thermal["ice_depth_m"].values))),
-                              "expected_weh_top1m_site_wt_pct": float(np.nanmean(prior["weh_top1m_mean"].values))}
-            done += ["thermal", "ice"]
-
+            site = write_site(config, given_dem, work, summary, outputs, step, horizon_progress)
             step("site: landing place")
-            rover = config.rover
-            cost = costmap(layers, rover, config.hazards, maps["psr"], pixel_m=abs(dem.rio.transform().a)).values
-            landing = choose_landing(dem, np.isfinite(cost), maps["sun_fraction_mean"],
-                                     maps["earth_visible_fraction"], maps["max_darkness_h"],
-                                     rover.thermal.max_shadow_h, config.landing_radius_m)
+            landing = choose_site_landing(config, site)
             summary["landing_xy"] = list(landing)
-            world = build_world(dem, horizon, rocks, prior, config.ice, rover, config.sim, config.landing_utc,
-                                config.days, landing, maps["sun_fraction_mean"], maps["psr"], step=step)
+            world = site_world(config, site, landing, step)
             lat, lon = xy_to_latlon(*world.landing_xy)
             summary["landing"] = {"x_m": world.landing_xy[0], "y_m": world.landing_xy[1], "lat": float(lat),
                                   "lon": float(lon)}
             done += ["site", "plan"]
 
             step(f"simulate: {config.days:g} days, {config.sim.strategy} strategy")
-            result = Simulation(world, rover, config.sim, config.seed).run(sim_progress)
+            result = Simulation(world, config.rover, config.sim, config.seed).run(sim_progress)
         except KeyboardInterrupt:
             summary["status"] = "interrupted"
             summary["reason"] = "interrupted (Ctrl-C) before the simulation ended: " + (
@@ -334,7 +456,7 @@ def run_mission(config: MissionConfig, out_dir: Path, overwrite: bool = False,
             if result.interrupted:
                 summary["reason"] = "interrupted (Ctrl-C) during the simulation; telemetry up to then"
             done += ["simulation", "report"]
-            outputs += _write_sim(result, summary, dem, maps["psr"], work)
+            outputs += _write_sim(result, summary, site.dem, site.maps["psr"], work)
             summary["outputs"] = sorted(outputs)
             (work / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
             if result.interrupted:
