@@ -12,6 +12,7 @@ import sys
 import click
 
 from lupex import __version__
+from lupex.cli import campaign as campaign_cli
 from lupex.cli import data as data_cli
 from lupex.cli import geo as geo_cli
 from lupex.cli import horizon as horizon_cli
@@ -60,6 +61,7 @@ cli.add_command(sites_cli.sites)
 cli.add_command(rover_cli.rover)
 cli.add_command(ice_cli.ice)
 cli.add_command(targets_cli.targets)
+cli.add_command(campaign_cli.campaign)
 
 
 def _fail(message: str) -> int:

@@ -1,0 +1,176 @@
+"""Run a campaign: each site once, then every run not yet finished, in process or on Dask.
+
+The runs' records are written by this process only, one atomic file as each run's result
+arrives (:class:`lupex.campaign.store.CampaignFolder`), so nothing finished is lost to a
+Ctrl-C, a dead worker or a lost scheduler, and a rerun of the same command skips what is
+done. On Dask, a site is one task and each run a task that waits for its site; a worker that
+dies takes its task with it and the scheduler runs it again elsewhere (up to Dask's
+``distributed.scheduler.allowed-failures``, 3 by default), and a run that raises is retried
+``retries`` times. Results do not depend on the order or the worker: a run is a pure
+function of its configuration and its site.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lupex.campaign.spec import Campaign, Run
+from lupex.campaign.store import CampaignFolder
+from lupex.campaign.tasks import ensure_site, run_one, site_key
+from lupex.cluster import connect
+from lupex.mission import MissionConfig, check_site
+
+__all__ = ["CampaignInterrupted", "CampaignResult", "run_campaign"]
+
+RETRIES = 2
+"""Times a run or site task that raised is tried again [-]."""
+
+
+class CampaignInterrupted(Exception):
+    """Ctrl-C: the runs finished so far are recorded; ``finished`` of ``total`` are done."""
+
+    def __init__(self, finished: int, total: int):
+        super().__init__(f"{finished} of {total} runs finished")
+        self.finished, self.total = finished, total
+
+
+@dataclass
+class CampaignResult:
+    """What a campaign run did.
+
+    Attributes
+    ----------
+    total : int
+        Runs of the campaign [-].
+    resumed : int
+        Runs found finished in the folder and skipped [-].
+    failed : dict
+        Run id -> the error of each run that failed for good (then no table is written).
+    table : Path or None
+        ``campaign.parquet``, when every run is finished.
+    reports : list of Path
+        The report's files.
+    """
+
+    total: int
+    resumed: int
+    failed: dict[str, str] = field(default_factory=dict)
+    table: Path | None = None
+    reports: list[Path] = field(default_factory=list)
+
+
+def _sites(runs: list[Run]) -> dict[str, MissionConfig]:
+    """One configuration per distinct site of ``runs``, by site key."""
+    sites: dict[str, MissionConfig] = {}
+    for run in runs:
+        sites.setdefault(site_key(run.config), run.config)
+    return sites
+
+
+def run_campaign(campaign: Campaign, out_dir: str | Path, workers: int = 2, scheduler: str | None = None,
+                 on_run: Callable[[int, int], None] | None = None,
+                 step: Callable[[str], Any] | None = None) -> CampaignResult:
+    """Run every unfinished run of ``campaign`` into ``out_dir`` and write the table and the report.
+
+    Parameters
+    ----------
+    campaign : Campaign
+        The expanded campaign (:func:`lupex.campaign.spec.load_campaign`).
+    out_dir : path-like
+        The campaign's folder: new, empty, or holding this campaign (resumed).
+    workers : int
+        Worker processes of a local Dask cluster; 0 runs everything in this process, serially.
+    scheduler : str, optional
+        Address of a running Dask scheduler to use instead of a local cluster; its workers must
+        see ``out_dir`` at the same path (they write the sites there).
+    on_run : callable, optional
+        ``on_run(finished, total)`` after each run is recorded (and once at the start).
+    step : callable, optional
+        Called with a short description as each phase starts.
+
+    Raises
+    ------
+    LupexError
+        Before any work: a folder holding something else, a site that cannot work (period outside
+        the ephemeris, DEM unusable or too small), an unreachable scheduler.
+    CampaignInterrupted
+        After Ctrl-C, with the finished runs recorded.
+    """
+    on_run = on_run or (lambda finished, total: None)
+    step = step or (lambda message: None)
+    folder = CampaignFolder(Path(out_dir), campaign)
+    folder.check()
+    done = folder.finished()
+    todo = [run for run in campaign.runs if run.run_id not in done]
+    sites = _sites(todo)
+    for config in sites.values():
+        check_site(config)
+    result = CampaignResult(total=len(campaign.runs), resumed=len(campaign.runs) - len(todo))
+    finished = result.resumed
+
+    def record(run: Run, summary: dict[str, Any]) -> None:
+        nonlocal finished
+        folder.write_run(run, summary)
+        finished += 1
+        on_run(finished, result.total)
+
+    try:
+        if workers == 0 and scheduler is None:
+            folder.open()
+            on_run(finished, result.total)
+            _serial(sites, todo, folder, record, step)
+        else:
+            with connect(workers, scheduler) as client:
+                folder.open()
+                on_run(finished, result.total)
+                result.failed = _on_dask(client, sites, todo, folder, record, step)
+    except KeyboardInterrupt:
+        raise CampaignInterrupted(finished, result.total) from None
+    if not result.failed:
+        step("writing campaign.parquet and the report")
+        frame = folder.table()
+        result.table = folder.write_table(frame)
+        result.reports = _report(frame, campaign.varied, folder.root)
+    return result
+
+
+def _serial(sites: dict[str, MissionConfig], todo: list[Run], folder: CampaignFolder,
+            record: Callable[[Run, dict[str, Any]], None], step: Callable[[str], Any]) -> None:
+    for number, config in enumerate(sites.values(), 1):
+        step(f"site {number} of {len(sites)}")
+        ensure_site(config, folder.sites)
+    step(f"{len(todo)} runs")
+    for run in todo:
+        record(run, run_one(run.config, folder.sites))
+
+
+def _on_dask(client, sites: dict[str, MissionConfig], todo: list[Run], folder: CampaignFolder,
+             record: Callable[[Run, dict[str, Any]], None], step: Callable[[str], Any]) -> dict[str, str]:
+    from distributed import as_completed
+
+    # Keys carry the campaign's fingerprint: a shared scheduler may hold another campaign's runs.
+    tag = folder.campaign.fingerprint[:12]
+    sites_dir = str(folder.sites)
+    step(f"{len(sites)} sites and {len(todo)} runs on {len(client.scheduler_info()['workers'])} workers")
+    site_tasks = {key: client.submit(ensure_site, config, sites_dir, key=f"lupex-site-{tag}-{key}",
+                                     retries=RETRIES) for key, config in sites.items()}
+    runs = {client.submit(run_one, run.config, sites_dir, site_tasks[site_key(run.config)],
+                          key=f"lupex-run-{tag}-{run.run_id}", retries=RETRIES): run for run in todo}
+    failed: dict[str, str] = {}
+    for future in as_completed(runs):
+        run = runs[future]
+        if future.status == "finished":
+            record(run, future.result())
+        else:
+            failed[run.run_id] = f"{type(future.exception()).__name__}: {future.exception()}"
+        future.release()
+    return failed
+
+
+def _report(frame, varied: list[str], out_dir: Path) -> list[Path]:
+    from lupex.report.campaign_report import write_campaign_report
+
+    return write_campaign_report(frame, varied, out_dir)
