@@ -7,13 +7,19 @@ from pathlib import Path
 import click
 
 from lupex.cli.options import overwrite_option, progress, progress_bar
+from lupex.cluster import connect
 from lupex.config import build
+from lupex.errors import LupexError
 from lupex.report.layers import prepare_folder, write_layer_files
 from lupex.sky.horizon_map import check_request, compute_horizon_file
 from lupex.sky.horizon_store import open_horizon
 from lupex.sky.maps import MAP_STYLES, IlluminationConfig, illumination_maps
+from lupex.sky.tiled import TiledConfig, compute_tiles, mosaic_maps, open_polar_dem, plan_tiled, prepare_tiled_folder
 from lupex.sky.tracks import epochs, parse_step_hours
 from lupex.terrain.readers import read_dem
+
+DEFAULT_WORKERS = 2
+"""Local Dask workers of the tiled path."""
 
 
 @click.command()
@@ -29,14 +35,34 @@ from lupex.terrain.readers import read_dem
 @click.option("--observer-height", type=float, default=0.0, show_default=True, help="Eye height above ground [m].")
 @click.option("--earth-mask", type=float, default=0.0, show_default=True,
               help="Clearance the Earth needs above the terrain for a link [deg].")
+@click.option("--tile-px", type=int,
+              help="Compute tile by tile on Dask, in core tiles of this many pixels (for DEMs larger than memory; "
+                   "writes OUT/tiles/ and resumes from it).")
+@click.option("--margin-km", type=float,
+              help="With --tile-px: terrain read at full resolution around each tile [km] "
+                   "(default from the relief; see docs/horizons.md).")
+@click.option("--workers", type=int, help=f"With --tile-px: local Dask worker processes [default {DEFAULT_WORKERS}].")
+@click.option("--scheduler", help="With --tile-px: address of a running Dask scheduler instead of local workers.")
+@click.option("--keep-horizons", is_flag=True, help="With --tile-px: keep each tile's horizon cube in OUT/tiles/.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output folder.")
 @overwrite_option
 def illuminate(dem_path, start, end, step, horizon_file, azimuths, far_field, observer_height, earth_mask,
-               out_dir, overwrite) -> None:
+               tile_px, margin_km, workers, scheduler, keep_horizons, out_dir, overwrite) -> None:
     """Mean Sun, PSR, longest darkness, Earth visibility and blackout maps (GeoTIFF + PNG)."""
     config = build(IlluminationConfig, {"start": start, "end": end, "step_h": parse_step_hours(step),
                                         "observer_height_m": observer_height, "earth_mask_deg": earth_mask})
     epochs(config.start, config.end, config.step_h)  # a bad period fails before any work
+    if tile_px is not None:
+        tiled = build(TiledConfig, {"tile_px": tile_px, "n_azimuths": azimuths, "keep_horizons": keep_horizons,
+                                    "margin_m": None if margin_km is None else margin_km * 1000.0})
+        _illuminate_tiled(dem_path, config, tiled, horizon_file, far_field, workers, scheduler, Path(out_dir),
+                          overwrite)
+        return
+    given = [name for name, value in (("--margin-km", margin_km), ("--workers", workers),
+                                      ("--scheduler", scheduler), ("--keep-horizons", keep_horizons or None))
+             if value is not None]
+    if given:
+        raise LupexError(f"{given[0]} only applies to the tiled path; add --tile-px N")
     dem = read_dem(dem_path)
     far_dem = read_dem(far_field) if far_field and not horizon_file else None
     if not horizon_file:
@@ -56,3 +82,24 @@ def illuminate(dem_path, start, end, step, horizon_file, azimuths, far_field, ob
     for name, style in MAP_STYLES.items():
         for path in write_layer_files(maps[name], style, out, dem, overwrite):
             click.echo(str(path))
+
+
+def _illuminate_tiled(dem_path, config, tiled, horizon_file, far_field, workers, scheduler, out, overwrite) -> None:
+    """The tiled Dask path: every check before the cluster starts, then tiles, then the mosaic."""
+    if horizon_file or far_field:
+        raise LupexError(f"{'--horizon' if horizon_file else '--far-field'} does not apply with --tile-px: the "
+                         "tiled path computes each tile's horizons, with the DEM itself as far field")
+    if scheduler is not None and workers is not None:
+        raise LupexError("--workers starts local workers; with --scheduler the cluster's own workers are used")
+    open_polar_dem(dem_path)
+    prepare_folder(out, list(MAP_STYLES), overwrite)
+    with connect(workers=DEFAULT_WORKERS if workers is None else workers, scheduler=scheduler) as client:
+        progress("surveying the DEM (far field, relief)")
+        plan = plan_tiled(dem_path, config, tiled)
+        prepare_tiled_folder(plan, out, overwrite)
+        progress(f"{len(plan.tiles)} tiles of {tiled.tile_px} px, margin {plan.job.margin_px} px, far pixel "
+                 f"{plan.job.far_factor} px")
+        with progress_bar("tiles") as update:
+            compute_tiles(plan, out, client, update)
+    for path in mosaic_maps(plan, out, overwrite):
+        click.echo(str(path))

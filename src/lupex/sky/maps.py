@@ -54,7 +54,8 @@ def psr_window(start: np.datetime64) -> tuple[np.datetime64, np.datetime64]:
 
 
 def illumination_maps(dem: xr.DataArray, horizon, config: IlluminationConfig,
-                      step: Callable[[str], Any] | None = None) -> xr.Dataset:
+                      step: Callable[[str], Any] | None = None,
+                      centre: tuple[float, float, float] | None = None) -> xr.Dataset:
     """Mean Sun, PSR, longest darkness, Earth visibility and longest Earth blackout maps.
 
     Parameters
@@ -68,6 +69,9 @@ def illumination_maps(dem: xr.DataArray, horizon, config: IlluminationConfig,
         Period and settings.
     step : callable, optional
         Called with a short description as each stage starts.
+    centre : tuple of float, optional
+        Map point x, y [m] and ground height [m] the Sun and the Earth are tracked from;
+        by default the DEM's centre and median height.
 
     Returns
     -------
@@ -82,8 +86,10 @@ def illumination_maps(dem: xr.DataArray, horizon, config: IlluminationConfig,
     if azimuths is not None and not np.allclose(azimuths.values, np.arange(n_az) * 360.0 / n_az):
         raise LupexError("the horizon cube's azimuths must be equally spaced from 0 deg")
     x, y = dem["x"].values, dem["y"].values
-    reference = (float(x.mean()), float(y.mean()))
-    centre_height = float(np.nanmedian(dem.values)) + config.observer_height_m
+    if centre is None:
+        centre = (float(x.mean()), float(y.mean()), float(np.nanmedian(dem.values)))
+    reference = centre[:2]
+    centre_height = centre[2] + config.observer_height_m
     times = epochs(config.start, config.end, config.step_h)
     step(f"ephemeris: Sun and Earth at {times.size} epochs")
     tracks = sun_earth_tracks(reference, centre_height, times, config.step_h)
