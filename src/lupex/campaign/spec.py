@@ -176,17 +176,17 @@ def draw(distribution: Uniform | Normal | Integers | Choice, rng: np.random.Gene
     return distribution.values[int(rng.integers(len(distribution.values)))]
 
 
-def _set(values: dict[str, Any], dotted: str, value: Any) -> None:
+def _set(values: dict[str, Any], dotted: str, value: Any, source: Path) -> None:
     """Set ``values[a][b][c] = value`` for ``a.b.c``, making the tables on the way; a table merges
     into the table it replaces."""
     *tables, last = dotted.split(".")
     for name in tables:
         values = values.setdefault(name, {})
         if not isinstance(values, dict):
-            raise LupexError(f"cannot set {dotted}: {name} is a value, not a table")
+            raise LupexError(f"{source}: cannot set {dotted}: {name} is a value, not a table")
     if isinstance(value, dict) and isinstance(values.get(last), dict):
         for name, inner in value.items():
-            _set(values[last], name, inner)
+            _set(values[last], name, inner, source)
     else:
         values[last] = copy.deepcopy(value)
 
@@ -197,13 +197,13 @@ def _absolute_dem(values: dict[str, Any], folder: Path) -> None:
         values["dem"] = str((folder / values["dem"]).resolve())
 
 
-def _base_values(spec: CampaignSpec, folder: Path, varied: list[str]) -> dict[str, Any]:
+def _base_values(spec: CampaignSpec, path: Path, varied: list[str]) -> dict[str, Any]:
     """The base mission keys: the base file, the [base] table over it, and the campaign's site seed."""
     values: dict[str, Any] = {}
     if spec.campaign.base is not None:
-        values = load_toml(folder / spec.campaign.base)
+        values = load_toml(path.parent / spec.campaign.base)
     for name, value in spec.base.items():
-        _set(values, name, value)
+        _set(values, name, value, path)
     if "site_seed" not in values and values.get("dem") is None and not {"site_seed", "dem"} & set(varied):
         values["site_seed"] = values.get("seed", MissionConfig.model_fields["seed"].default)
     return values
@@ -237,7 +237,7 @@ def load_campaign(path: str | Path, runs: int | None = None, days: float | None 
     varied = [*spec.grid, *spec.distributions]
     if days is not None and "days" in varied:
         raise LupexError(f"{path}: days is varied; it cannot also be set for every mission")
-    base = _base_values(spec, path.parent, varied)
+    base = _base_values(spec, path, varied)
     if days is not None:
         base["days"] = days
     _absolute_dem(base, path.parent)
@@ -253,7 +253,7 @@ def load_campaign(path: str | Path, runs: int | None = None, days: float | None 
             _absolute_dem(params, path.parent)
             values = copy.deepcopy(base)
             for name, value in {"seed": spec.campaign.seed + replicate, **params}.items():
-                _set(values, name, value)
+                _set(values, name, value, path)
             identity = {"seed": values["seed"], **params}
             run_id = f"r{len(expanded):04d}-{digest(identity)[:8]}"
             config = build(MissionConfig, values, f"{path} (run {run_id}: {_describe(identity)})")
