@@ -2,11 +2,11 @@
 
 The runs' records are written by this process only, one atomic file as each run's result
 arrives (:class:`lupex.campaign.store.CampaignFolder`), so nothing finished is lost to a
-Ctrl-C, a dead worker or a lost scheduler, and a rerun of the same command skips what is
-done. On Dask, a site is one task and each run a task that waits for its site; a worker that
-dies takes its task with it and the scheduler runs it again elsewhere (up to Dask's
+Ctrl-C or a dead worker, and a rerun of the same command skips what is done. On Dask, a site
+is one task and each run a task that waits for its site; a worker that dies takes its task
+with it and the scheduler runs it again elsewhere (up to Dask's
 ``distributed.scheduler.allowed-failures``, 3 by default), and a run that raises is retried
-``retries`` times. Results do not depend on the order or the worker: a run is a pure
+:data:`RETRIES` times. Results do not depend on the order or the worker: a run is a pure
 function of its configuration and its site.
 """
 
@@ -165,7 +165,8 @@ def _on_dask(client, sites: dict[str, MissionConfig], todo: list[Run], folder: C
         if future.status == "finished":
             record(run, future.result())
         else:
-            failed[run.run_id] = f"{type(future.exception()).__name__}: {future.exception()}"
+            error = future.exception()
+            failed[run.run_id] = f"{type(error).__name__}: {error}"
         future.release()
     return failed
 

@@ -39,7 +39,7 @@ SITE_FIELDS = ("hazards", "landing_utc", "days", "sky_step_h", "horizon_azimuths
 """Fields of :class:`MissionConfig` the site stages read, besides the terrain (``dem``, or ``site`` and its seed)."""
 
 WORLD_CACHE_SIZE = 2
-"""Worlds each process keeps [-]; a default-site world holds about a gigabyte."""
+"""Worlds each process keeps [-]; a default-site world is large (its lattice's sky over the whole mission)."""
 
 _worlds: OrderedDict[str, World] = OrderedDict()
 
