@@ -85,7 +85,8 @@ def illuminate(dem_path, start, end, step, horizon_file, azimuths, far_field, ob
 
 
 def _illuminate_tiled(dem_path, config, tiled, horizon_file, far_field, workers, scheduler, out, overwrite) -> None:
-    """The tiled Dask path: every check before the cluster starts, then tiles, then the mosaic."""
+    """The tiled Dask path: the checks, the cluster, the survey of the DEM and the folder check, then the
+    tiles, then the mosaic."""
     if horizon_file or far_field:
         raise LupexError(f"{'--horizon' if horizon_file else '--far-field'} does not apply with --tile-px: the "
                          "tiled path computes each tile's horizons, with the DEM itself as far field")
