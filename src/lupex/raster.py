@@ -24,6 +24,7 @@ from lupex.geo import latlon_to_xy
 
 __all__ = [
     "centered_polar_transform",
+    "clamped_pixels",
     "grid_array",
     "is_south_polar",
     "like",
@@ -158,6 +159,21 @@ def pixel_of(grid: xr.DataArray, x: float, y: float, what: str = "place") -> tup
         raise LupexError(f"the {what} at x = {x:.0f} m, y = {y:.0f} m lies outside the grid "
                          f"(x {left:.0f} to {right:.0f} m, y {bottom:.0f} to {top:.0f} m)")
     return row, col
+
+
+def clamped_pixels(transform: Affine, shape: tuple[int, ...], xs: ArrayLike, ys: ArrayLike) -> tuple:
+    """Rows and columns of the pixels holding map points (xs, ys) [m]; a point off the grid takes
+    the nearest edge pixel's. ``transform`` and ``shape`` are the grid's (callers in loops keep
+    them rather than ask the ``.rio`` accessor each time).
+
+    Returns
+    -------
+    tuple of ndarray of int64
+        Rows and columns, shaped like the points.
+    """
+    cols = np.clip(np.floor((np.asarray(xs, dtype=float) - transform.c) / transform.a), 0, shape[-1] - 1)
+    rows = np.clip(np.floor((np.asarray(ys, dtype=float) - transform.f) / transform.e), 0, shape[-2] - 1)
+    return rows.astype(np.int64), cols.astype(np.int64)
 
 
 def pixel_size(grid: xr.DataArray) -> float:

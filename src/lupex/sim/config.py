@@ -72,6 +72,11 @@ class SimConfig(BaseModel):
         0.5, ge=0.0, le=1.0,
         description="Charge below which the rover starts no new drive or hole and recharges at its haven [-]. "
         "Assumption: half the battery, so a haven's darkness and the way to the next one are always covered.")
+    way_energy_margin: float = Field(
+        1.5, ge=1.0,
+        description="Factor on the energy of the cheapest lattice way to a node when the rover judges whether "
+        "it can reach a haven or a drill site with charge to spare [-]. Assumption: the true terrain's detours "
+        "around rocks the map did not show, and slip, cost up to half again as much.")
     max_drills: int = Field(60, ge=0, description="Holes the drill is allowed over the mission [-]. Assumption.")
     models: InstrumentModels = Field(default_factory=InstrumentModels, description="Instrument models.")
     water_map: WaterMapConfig = Field(default_factory=WaterMapConfig, description="The rover's water map.")

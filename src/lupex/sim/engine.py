@@ -34,9 +34,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
 
 from lupex.planning.node_sky import panel_facing
 from lupex.planning.timed import Model, plan_route
+from lupex.raster import clamped_pixels
 from lupex.rover.model import RoverConfig
 from lupex.rover.power import battery_step, drive_power_w, solar_power_w
 from lupex.sim.config import SimConfig
@@ -122,6 +125,7 @@ class Simulation:
         offsets = np.arange(0.0, 360.0, 1.0)  # a parked rover turns its best side to the Sun
         self.parked_offset_deg = float(offsets[np.argmax(panel_facing(rover, offsets))])
         self.autonomy = AutonomyConfig()
+        self.dem_transform = world.dem.rio.transform()
         lattice = world.search.lattice
         self.lattice = lattice
         base = world.search.model
@@ -276,11 +280,7 @@ class Simulation:
         self._advance("drive", tx, ty, load, heading, self.distance_m + where)
 
     def _pixels(self, xs: NDArray, ys: NDArray) -> tuple[NDArray, NDArray]:
-        t = self.world.dem.rio.transform()
-        ny, nx = self.world.dem.shape
-        cols = np.clip(np.floor((xs - t.c) / t.a).astype(np.int64), 0, nx - 1)
-        rows = np.clip(np.floor((ys - t.f) / t.e).astype(np.int64), 0, ny - 1)
-        return rows, cols
+        return clamped_pixels(self.dem_transform, self.world.dem.shape, xs, ys)
 
     def _neutron_along(self, xs: NDArray, ys: NDArray, along: NDArray) -> None:
         """Neutron measurements every ``v t`` metres along a path, each at the middle of its stretch."""
@@ -389,10 +389,9 @@ class Simulation:
         """Which places the rover may pick as drill sites now: those whose lattice node would be a safe haven
         on arrival, with the drive and the excursion paid (as in :meth:`_ensure_haven`). The rover works
         only where it can also wait out what comes."""
-        pixels = self.lattice.pixel
-        distance = np.hypot(*(pixels - pixels[self.node]).T) * self.lattice.pixel_m
-        near = np.flatnonzero(distance <= self.config.search_radius_m + self.lattice.spacing_px * self.lattice.pixel_m)
-        arrival = self.soc_wh - 1.5 * self._drive_wh_per_m() * distance[near] - self._excursion_wh()
+        near, way_wh = self._ways_from_here(self.config.search_radius_m
+                                            + self.lattice.spacing_px * self.lattice.pixel_m)
+        arrival = self.soc_wh - way_wh - self._excursion_wh()
         safe = self._haven_forecast(near, np.maximum(arrival, 0.0))[1] & (arrival > 0)
         usable_node = np.zeros(self.lattice.size, dtype=bool)
         usable_node[near[safe]] = True
@@ -413,6 +412,26 @@ class Simulation:
         return (1.5 * self._drive_wh_per_m() * (survey_m + 2 * self.lattice.spacing_px * self.lattice.pixel_m)
                 + (rover.drill.power_w + rover.loads.idle_w) * drilling_h)
 
+    def _ways_from_here(self, radius_m: float) -> tuple[NDArray, NDArray]:
+        """The lattice nodes within ``radius_m`` [m] of the rover's node that a way over the lattice
+        reaches, and the energy of the cheapest such way to each [Wh], with a margin of
+        ``way_energy_margin`` for the detours and slip of the true terrain. Blocked edges are left out."""
+        lattice = self.lattice
+        distance = np.hypot(*(lattice.pixel - lattice.pixel[self.node]).T) * lattice.pixel_m
+        inside = np.flatnonzero(distance <= radius_m)
+        local = np.full(lattice.size, -1, dtype=np.int64)
+        local[inside] = np.arange(inside.size)
+        target = lattice.target[inside]
+        moves = np.broadcast_to(np.arange(target.shape[1]), target.shape)
+        open_edge = (target >= 0) & (local[np.maximum(target, 0)] >= 0)
+        open_edge &= self.model.source[np.maximum(target, 0), moves] >= 0
+        rows = np.broadcast_to(np.arange(inside.size)[:, None], target.shape)[open_edge]
+        graph = csr_matrix((lattice.drive_wh[inside][open_edge] + 1e-9, (rows, local[target[open_edge]])),
+                           shape=(inside.size, inside.size))
+        way_wh = dijkstra(graph, indices=int(local[self.node]))
+        reached = np.isfinite(way_wh)
+        return inside[reached], self.config.way_energy_margin * way_wh[reached]
+
     def _drive_wh_per_m(self) -> float:
         """Typical driving energy per metre over the site, the costmap's median [Wh/m]."""
         cost = self.world.search.cost
@@ -420,17 +439,16 @@ class Simulation:
 
     def _ensure_haven(self) -> None:
         """Stay when the rover's node is a safe haven for the window ahead; otherwise drive to the node
-        within reach with the best forecast once the drive's energy is paid (a flat-ground estimate with a
-        50 % margin for detours and slopes), on its own if the Earth is out of view. It moves only when
-        that node is safe, or clearly better than staying."""
+        within reach with the best forecast once the way there is paid (:meth:`_ways_from_here`), on its
+        own if the Earth is out of view. It moves only when that node is safe, or clearly better than
+        staying."""
         here = np.array([self.node])
         lowest_here, safe_here = self._haven_forecast(here, np.array([self.soc_wh]))
         if safe_here[0]:
             return
-        pixels = self.lattice.pixel
-        distance = np.hypot(*(pixels - pixels[self.node]).T) * self.lattice.pixel_m
-        near = np.flatnonzero((distance > 0) & (distance <= self.config.search_radius_m))
-        arrival = self.soc_wh - 1.5 * self._drive_wh_per_m() * distance[near]
+        near, way_wh = self._ways_from_here(self.config.search_radius_m)
+        elsewhere = near != self.node
+        near, arrival = near[elsewhere], self.soc_wh - way_wh[elsewhere]
         lowest, safe = self._haven_forecast(near, np.maximum(arrival, 0.0))
         lowest = np.where(arrival > 0, lowest, 0.0)
         margin = 0.05 * self.rover.battery.capacity_wh

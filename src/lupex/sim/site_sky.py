@@ -15,6 +15,7 @@ import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 
+from lupex.raster import clamped_pixels
 from lupex.rover.model import RoverConfig
 from lupex.sky.ephemeris import SUN_RADIUS_KM, parse_utc
 from lupex.sky.horizon_store import read_columns
@@ -79,6 +80,7 @@ class SiteSky:
     def __init__(self, horizon, dem: xr.DataArray, start_utc, ticks: int, tick_h: float, rover: RoverConfig,
                  around: tuple[float, float, float] | None = None):
         self.dem = dem
+        self._transform = dem.rio.transform()
         self.tick_h = float(tick_h)
         self.start = parse_utc(start_utc)
         self.times = self.start + (np.arange(ticks + 1) * tick_h * 3600.0).astype("timedelta64[s]")
@@ -91,7 +93,7 @@ class SiteSky:
         self._columns: dict[tuple[int, int], NDArray] = {}
         if around is not None:
             cx, cy, radius = around
-            t = dem.rio.transform()
+            t = self._transform
             r0, r1 = sorted(int((v - t.f) // t.e) for v in (cy + radius, cy - radius))
             c0, c1 = sorted(int((v - t.c) // t.a) for v in (cx - radius, cx + radius))
             r0, c0 = max(r0, 0), max(c0, 0)
@@ -108,10 +110,7 @@ class SiteSky:
 
     def _column(self, x: float, y: float) -> tuple[NDArray, float, float]:
         """The horizon of the pixel holding (x, y); a place just off the grid takes the nearest edge pixel's."""
-        t = self.dem.rio.transform()
-        ny, nx = self.dem.shape
-        row = min(max(int((y - t.f) // t.e), 0), ny - 1)
-        col = min(max(int((x - t.c) // t.a), 0), nx - 1)
+        row, col = (int(v) for v in clamped_pixels(self._transform, self.dem.shape, x, y))
         if (row, col) not in self._columns:
             self._columns[(row, col)] = read_columns(self._horizon, [row], [col])
         return self._columns[(row, col)], x - self.reference[0], y - self.reference[1]
