@@ -305,7 +305,7 @@ def survey_dem(dem_file: DemFile, factor: int) -> DemSurvey:
         mean = blocks.mean(axis=(1, 3))
         means[start // factor:start // factor + rows] = mean
         losses[start // factor:start // factor + rows] = blocks.max(axis=(1, 3)) - mean
-    far = grid_array(means, dem_file.transform * Affine.scale(factor), dem_file.crs, "height", "m",
+    far = grid_array(means, dem_file.transform @ Affine.scale(factor), dem_file.crs, "height", "m",
                      f"DEM averaged over {factor} x {factor} pixels")
     return DemSurvey(far, factor, high - low, float(np.percentile(losses, LOSS_PERCENTILE)))
 
@@ -428,7 +428,7 @@ def far_crop(far: xr.DataArray, window: xr.DataArray, reach_m: float) -> xr.Data
     if not beyond or min(cols.size, rows.size) < 2:
         return None
     part = far.values[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-    transform = far.rio.transform() * Affine.translation(cols[0], rows[0])
+    transform = far.rio.transform() @ Affine.translation(cols[0], rows[0])
     return grid_array(part, transform, far.rio.crs, "height", "m")
 
 
@@ -474,7 +474,7 @@ def compute_tile(job: TileJob, tile: Tile, out_dir: str, far: xr.DataArray | Non
     window = open_dem(job.dem_path).read(tile.window)
     cube = core_horizons(window, tile, job, far)
     rows, cols = tile.core_in_window()
-    core = grid_array(window.values[rows, cols], window.rio.transform() * Affine.translation(cols.start, rows.start),
+    core = grid_array(window.values[rows, cols], window.rio.transform() @ Affine.translation(cols.start, rows.start),
                       window.rio.crs, "height", "m", window.attrs.get("long_name", ""))
     if job.keep_horizons:
         keep_horizon(horizon_path, core, cube, job)
@@ -569,7 +569,7 @@ def quicklook_layer(tif: Path, name: str) -> xr.DataArray:
         shape = (math.ceil(ds.height / step), math.ceil(ds.width / step))
         resampling = Resampling.nearest if ds.dtypes[0] == "uint8" else Resampling.average
         values = ds.read(1, out_shape=shape, resampling=resampling)
-        transform = ds.transform * Affine.scale(ds.width / shape[1], ds.height / shape[0])
+        transform = ds.transform @ Affine.scale(ds.width / shape[1], ds.height / shape[0])
         tags = ds.tags()
         crs = ds.crs.to_wkt()
     return grid_array(values, transform, crs, name, tags.get("units", ""), tags.get("long_name", name))
