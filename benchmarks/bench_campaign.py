@@ -1,19 +1,19 @@
 """Benchmark: campaign throughput, runs per minute, serially and on a local Dask cluster of 1 and 2 workers.
 
-One campaign (a synthetic site, both strategies, ``--runs`` replicates, a drawn battery capacity so
-every replicate has its own rover and world) is run three times into fresh folders that already
-hold its site, so the shared precomputation (terrain, horizons, Sun and Earth, thermal and prior;
-timed once and reported separately) is excluded:
+One campaign (a synthetic site, both strategies, ``--runs`` replicates of each, one rover, so one
+world per process) is run three times into fresh folders that already hold its site, so the
+shared precomputation (terrain, horizons, Sun and Earth, thermal and prior; timed once and
+reported separately) is excluded:
 
 * serial (``--workers 0``): in this process, the reference;
 * a LocalCluster of 1 worker, then of 2 workers (one thread each).
 
-Runs per minute count from the moment the cluster is up to the last run recorded (each world's
-landing, lattice and sky are built inside the runs, as in a real campaign); cluster start-up is
+Runs per minute count from the moment the cluster is up to the last run recorded (the world's
+landing, lattice and sky are built inside the first run of each process, as in a real campaign); cluster start-up is
 reported beside. The ratio of 2 workers to 1 is set against 2, the limit on 2 cores; every
 configuration must give the same ``campaign.parquet``. Run as::
 
-    python benchmarks/bench_campaign.py [--size 256] [--days 5] [--runs 4]
+    python benchmarks/bench_campaign.py [--size 256] [--days 5] [--runs 5]
 """
 
 from __future__ import annotations
@@ -48,9 +48,6 @@ site = {{size = {size}, resolution_m = 20.0, center_lat = -89.45, center_lon = 2
 
 [grid]
 "sim.strategy" = ["adaptive", "baseline"]
-
-[distributions]
-"rover.battery.capacity_wh" = {{kind = "uniform", low = 2500.0, high = 4000.0}}
 """
 
 
@@ -68,7 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=256, help="Side of the synthetic site [pixels of 20 m].")
     parser.add_argument("--days", type=float, default=5.0, help="Length of every mission [days].")
-    parser.add_argument("--runs", type=int, default=4, help="Replicates of each strategy.")
+    parser.add_argument("--runs", type=int, default=5, help="Replicates of each strategy.")
     args = parser.parse_args()
     print(f"lupex {lupex.__version__} ({source_state()}), Python {platform.python_version()}, "
           f"dask {dask.__version__}, {cpu_model()}, {os.cpu_count()} CPUs, load {load_average()}")

@@ -157,8 +157,10 @@ def _on_dask(client, sites: dict[str, MissionConfig], todo: list[Run], folder: C
     step(f"{len(sites)} sites and {len(todo)} runs on {len(client.scheduler_info()['workers'])} workers")
     site_tasks = {key: client.submit(ensure_site, config, sites_dir, key=f"lupex-site-{tag}-{key}",
                                      retries=RETRIES) for key, config in sites.items()}
+    # Priorities keep the run-id order, so the runs that share a world come together and find it cached.
     runs = {client.submit(run_one, run.config, sites_dir, site_tasks[site_key(run.config)],
-                          key=f"lupex-run-{tag}-{run.run_id}", retries=RETRIES): run for run in todo}
+                          key=f"lupex-run-{tag}-{run.run_id}", retries=RETRIES, priority=len(todo) - index): run
+            for index, run in enumerate(todo)}
     failed: dict[str, str] = {}
     for future in as_completed(runs):
         run = runs[future]
