@@ -384,6 +384,9 @@ def load_world(folder: str | Path, config: MissionConfig, step: Callable[[str], 
     if not (folder / "summary.json").is_file():
         raise LupexError(f"{folder} is not the folder of a finished 'lupex mission' run: summary.json missing")
     summary = json.loads((folder / "summary.json").read_text())
+    if "landing_xy" not in summary:
+        raise LupexError(f"{folder} holds a 'lupex mission' run that did not reach its landing (no landing_xy in "
+                         "summary.json)")
     site = read_site(folder, config.ice)
     return site_world(config.model_copy(update={"landing_utc": summary["landing_utc"]}), site,
                       tuple(summary["landing_xy"]), step)

@@ -55,6 +55,7 @@ def test_a_rerun_resumes_and_more_runs_extend_the_campaign(cli, tiny_file, seria
     (TINY.replace('"adaptive", "baseline"', '"adaptive", "random"'), "invalid sim.strategy"),
     (TINY.replace("[grid]", "[grid\n"), "not valid TOML"),
     (TINY.replace('landing_utc = "2028-09-01T00:00:00Z"', 'landing_utc = "2070-01-01"'), "ephemeris"),
+    (TINY.replace("seed = 5\n", 'seed = 5\ndem = "no-such-site.tif"\n'), "no-such-site.tif does not exist"),
 ])
 def test_a_malformed_campaign_file_is_refused_before_any_work(cli, tmp_path, text, fragment):
     path = write_campaign(tmp_path, text)
@@ -76,3 +77,10 @@ def test_an_unreachable_scheduler_is_refused_and_no_run_is_lost(cli, tiny_file, 
     result = cli("campaign", "run", tiny_file, "--scheduler", "tcp://127.0.0.1:9", "--out", copy_of_serial)
     assert_one_line_error(result, "cannot reach the Dask scheduler at tcp://127.0.0.1:9")
     assert snapshot(copy_of_serial) == before
+
+
+def test_workers_and_a_scheduler_together_are_refused(cli, tiny_file, tmp_path):
+    result = cli("campaign", "run", tiny_file, "--workers", "3", "--scheduler", "tcp://127.0.0.1:9",
+                 "--out", tmp_path / "out")
+    assert_one_line_error(result, "give one or the other")
+    assert not (tmp_path / "out").exists()

@@ -121,7 +121,7 @@ def run_campaign(campaign: Campaign, out_dir: str | Path, workers: int = 2, sche
         if workers == 0 and scheduler is None:
             folder.open()
             on_run(finished, result.total)
-            _serial(sites, todo, folder, record, step)
+            result.failed = _serial(sites, todo, folder, record, step)
         else:
             with connect(workers, scheduler) as client:
                 folder.open()
@@ -129,22 +129,34 @@ def run_campaign(campaign: Campaign, out_dir: str | Path, workers: int = 2, sche
                 result.failed = _on_dask(client, sites, todo, folder, record, step)
     except KeyboardInterrupt:
         raise CampaignInterrupted(finished, result.total) from None
-    if not result.failed:
-        step("writing campaign.parquet and the report")
-        frame = folder.table()
-        result.table = folder.write_table(frame)
-        result.reports = _report(frame, campaign.varied, folder.root)
+    if result.failed:  # a table of an earlier, smaller campaign would pass for this one
+        (folder.root / "campaign.parquet").unlink(missing_ok=True)
+        return result
+    step("writing campaign.parquet and the report")
+    frame = folder.table()
+    result.table = folder.write_table(frame)
+    result.reports = _report(frame, campaign.varied, folder.root)
     return result
 
 
 def _serial(sites: dict[str, MissionConfig], todo: list[Run], folder: CampaignFolder,
-            record: Callable[[Run, dict[str, Any]], None], step: Callable[[str], Any]) -> None:
+            record: Callable[[Run, dict[str, Any]], None], step: Callable[[str], Any]) -> dict[str, str]:
     for number, config in enumerate(sites.values(), 1):
         step(f"site {number} of {len(sites)}")
         ensure_site(config, folder.sites)
     step(f"{len(todo)} runs")
+    failed: dict[str, str] = {}
     for run in todo:
-        record(run, run_one(run.config, folder.sites))
+        for attempt in range(RETRIES + 1):  # as the Dask path: retried, then reported, the others go on
+            try:
+                summary = run_one(run.config, folder.sites)
+            except Exception as error:
+                if attempt == RETRIES:
+                    failed[run.run_id] = f"{type(error).__name__}: {error}"
+            else:
+                record(run, summary)
+                break
+    return failed
 
 
 def _on_dask(client, sites: dict[str, MissionConfig], todo: list[Run], folder: CampaignFolder,
@@ -166,9 +178,11 @@ def _on_dask(client, sites: dict[str, MissionConfig], todo: list[Run], folder: C
         run = runs[future]
         if future.status == "finished":
             record(run, future.result())
-        else:
+        elif future.status == "error":
             error = future.exception()
             failed[run.run_id] = f"{type(error).__name__}: {error}"
+        else:  # cancelled: the scheduler dropped it (lost connection, restarted cluster)
+            failed[run.run_id] = f"task {future.status}"
         future.release()
     return failed
 

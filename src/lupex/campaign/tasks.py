@@ -14,12 +14,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import threading
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 from lupex import __version__
 from lupex.campaign.spec import digest
+from lupex.errors import LupexError
 from lupex.files import atomic_folder
 from lupex.mission import (
     MissionConfig,
@@ -42,6 +44,7 @@ WORLD_CACHE_SIZE = 2
 """Worlds each process keeps [-]; a default-site world is large (its lattice's sky over the whole mission)."""
 
 _worlds: OrderedDict[str, World] = OrderedDict()
+_worlds_lock = threading.Lock()
 
 
 @functools.lru_cache(maxsize=16)
@@ -58,6 +61,8 @@ def site_key(config: MissionConfig) -> str:
     site with its seed) and of :data:`SITE_FIELDS`."""
     fields: dict[str, Any] = {name: getattr(config, name) for name in SITE_FIELDS}
     if config.dem is not None:
+        if not Path(config.dem).is_file():
+            raise LupexError(f"the DEM {config.dem} does not exist or is not a file")
         stat = Path(config.dem).stat()
         fields["dem"] = _file_digest(str(config.dem), stat.st_size, stat.st_mtime_ns)
     else:
@@ -101,15 +106,16 @@ def ensure_site(config: MissionConfig, sites_dir: str | Path) -> str:
 
 def _world(config: MissionConfig, sites_dir: Path) -> World:
     key = f"{sites_dir.resolve()}/{world_key(config)}"
-    if key in _worlds:
-        _worlds.move_to_end(key)
-        return _worlds[key]
-    site = read_site(sites_dir / site_key(config), config.ice)
-    world = site_world(config, site, choose_site_landing(config, site))
-    _worlds[key] = world
-    while len(_worlds) > WORLD_CACHE_SIZE:
-        _worlds.popitem(last=False)
-    return world
+    with _worlds_lock:  # a worker of a remote scheduler may run several threads
+        if key in _worlds:
+            _worlds.move_to_end(key)
+            return _worlds[key]
+        site = read_site(sites_dir / site_key(config), config.ice)
+        world = site_world(config, site, choose_site_landing(config, site))
+        _worlds[key] = world
+        while len(_worlds) > WORLD_CACHE_SIZE:
+            _worlds.popitem(last=False)
+        return world
 
 
 def run_one(config: MissionConfig, sites_dir: str | Path, site_ready: str | None = None) -> dict[str, Any]:

@@ -9,9 +9,11 @@ import click
 from lupex.campaign.runner import CampaignInterrupted, run_campaign
 from lupex.campaign.spec import load_campaign
 from lupex.cli.options import overwrite_option, progress, progress_bar
+from lupex.errors import LupexError
 from lupex.files import atomic_output
 
 EXIT_FAILED = 1
+DEFAULT_WORKERS = 2
 EXIT_INTERRUPTED = 130
 
 EXAMPLE = '''\
@@ -72,8 +74,8 @@ def init(file, overwrite) -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--runs", type=int, help="Replicates of every grid point, instead of the file's [campaign] runs.")
 @click.option("--days", type=float, help="Length of every mission [days], instead of the file's.")
-@click.option("--workers", type=int, default=2, show_default=True,
-              help="Worker processes of the local Dask cluster; 0 runs serially in this process.")
+@click.option("--workers", type=int,
+              help="Worker processes of the local Dask cluster (default 2); 0 runs serially in this process.")
 @click.option("--scheduler", help="Address of a running Dask scheduler (e.g. tcp://10.0.0.5:8786) instead of a "
               "local cluster; its workers must see --out at the same path.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
@@ -82,7 +84,11 @@ def init(file, overwrite) -> None:
 def run(ctx, file, runs, days, workers, scheduler, out_dir) -> None:
     """Run every mission of the campaign in FILE and write OUT/runs/RUN_ID.json as each finishes, then
     OUT/campaign.parquet (one row per run) and the report."""
+    if scheduler is not None and workers is not None:
+        raise LupexError("--workers sizes a local cluster; with --scheduler the scheduler's workers run the "
+                         "campaign: give one or the other")
     spec = load_campaign(file, runs, days)
+    workers = DEFAULT_WORKERS if workers is None else workers
     try:
         with progress_bar("campaign runs") as update:
             result = run_campaign(spec, Path(out_dir), workers, scheduler, on_run=update, step=progress)

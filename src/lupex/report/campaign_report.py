@@ -41,6 +41,7 @@ _REQUIRED = ("status", "drills", "mean_water_wt_pct_at_drills", "max_water_wt_pc
 _SENSITIVITY_OUTCOMES = ("lost", "mean_water_wt_pct_at_drills", "drills")
 _STATUS_COLOURS = {"completed": "tab:blue", "lost": "tab:red"}
 _THRESHOLD_WT_PCT = 1.0  # the mission's default drilling threshold, drawn for orientation only
+# (drills_at_threshold_fraction itself counts against each run's own sim.threshold_wt_pct)
 
 
 @dataclass(frozen=True)
