@@ -14,7 +14,7 @@ from lupex.report.layers import prepare_folder, write_layer_files
 from lupex.sky.horizon_map import check_request, compute_horizon_file
 from lupex.sky.horizon_store import open_horizon
 from lupex.sky.maps import MAP_STYLES, IlluminationConfig, illumination_maps
-from lupex.sky.tiled import TiledConfig, compute_tiles, mosaic_maps, open_polar_dem, plan_tiled, prepare_tiled_folder
+from lupex.sky.tiled import TiledConfig, open_polar_dem, tiled_illumination
 from lupex.sky.tracks import epochs, parse_step_hours
 from lupex.terrain.readers import read_dem
 
@@ -85,8 +85,7 @@ def illuminate(dem_path, start, end, step, horizon_file, azimuths, far_field, ob
 
 
 def _illuminate_tiled(dem_path, config, tiled, horizon_file, far_field, workers, scheduler, out, overwrite) -> None:
-    """The tiled Dask path: the checks, the cluster, the survey of the DEM and the folder check, then the
-    tiles, then the mosaic."""
+    """The tiled Dask path: the checks before any work, then the cluster and :func:`tiled_illumination`."""
     if horizon_file or far_field:
         raise LupexError(f"{'--horizon' if horizon_file else '--far-field'} does not apply with --tile-px: the "
                          "tiled path computes each tile's horizons, with the DEM itself as far field")
@@ -94,13 +93,8 @@ def _illuminate_tiled(dem_path, config, tiled, horizon_file, far_field, workers,
         raise LupexError("--workers starts local workers; with --scheduler the cluster's own workers are used")
     open_polar_dem(dem_path)
     prepare_folder(out, list(MAP_STYLES), overwrite)
-    with connect(workers=DEFAULT_WORKERS if workers is None else workers, scheduler=scheduler) as client:
-        progress("surveying the DEM (far field, relief)")
-        plan = plan_tiled(dem_path, config, tiled)
-        prepare_tiled_folder(plan, out, overwrite)
-        progress(f"{len(plan.tiles)} tiles of {tiled.tile_px} px, margin {plan.job.margin_px} px, far pixel "
-                 f"{plan.job.far_factor} px")
-        with progress_bar("tiles") as update:
-            compute_tiles(plan, out, client, update)
-    for path in mosaic_maps(plan, out, overwrite):
+    with (connect(workers=DEFAULT_WORKERS if workers is None else workers, scheduler=scheduler) as client,
+          progress_bar("tiles") as update):
+        paths = tiled_illumination(dem_path, config, tiled, out, client, overwrite, update, step=progress)
+    for path in paths:
         click.echo(str(path))

@@ -69,6 +69,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import netCDF4
@@ -601,7 +602,8 @@ def mosaic_maps(plan: TiledPlan, out_dir: Path, overwrite: bool = False) -> list
 
 def tiled_illumination(dem_path: str | os.PathLike, config: IlluminationConfig, tiled: TiledConfig,
                        out_dir: str | os.PathLike, client, overwrite: bool = False,
-                       progress: Callable[[int, int], None] | None = None) -> list[Path]:
+                       progress: Callable[[int, int], None] | None = None,
+                       step: Callable[[str], Any] | None = None) -> list[Path]:
     """The maps of ``lupex illuminate`` computed tile by tile on a Dask cluster.
 
     Parameters
@@ -620,14 +622,20 @@ def tiled_illumination(dem_path: str | os.PathLike, config: IlluminationConfig, 
         Replace existing maps, and tiles of other settings.
     progress : callable, optional
         ``progress(tiles_done, tiles_total)``.
+    step : callable, optional
+        Called with a short description as each phase starts.
 
     Returns
     -------
     list of Path
         The GeoTIFF and PNG of each map.
     """
+    step = step or (lambda message: None)
+    step("surveying the DEM (far field, relief)")
     plan = plan_tiled(dem_path, config, tiled)
     out = Path(out_dir)
     prepare_tiled_folder(plan, out, overwrite)
+    step(f"{len(plan.tiles)} tiles of {tiled.tile_px} px, margin {plan.job.margin_px} px, far pixel "
+         f"{plan.job.far_factor} px")
     compute_tiles(plan, out, client, progress)
     return mosaic_maps(plan, out, overwrite)
