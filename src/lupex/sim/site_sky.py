@@ -24,6 +24,9 @@ from lupex.sky.tracks import elevation_at, horizon_toward, sun_earth_tracks
 
 __all__ = ["SiteSky", "SkySample"]
 
+WINDOW_PX = 128
+"""Side of the square of pixels whose horizons are read together when the rover first visits one of them."""
+
 
 @dataclass(frozen=True)
 class SkySample:
@@ -96,12 +99,18 @@ class SiteSky:
             t = self._transform
             r0, r1 = sorted(int((v - t.f) // t.e) for v in (cy + radius, cy - radius))
             c0, c1 = sorted(int((v - t.c) // t.a) for v in (cx - radius, cx + radius))
-            r0, c0 = max(r0, 0), max(c0, 0)
-            r1, c1 = min(r1 + 1, dem.shape[0]), min(c1 + 1, dem.shape[1])
-            rows, cols = (g.ravel() for g in np.mgrid[r0:r1, c0:c1])
-            block = read_columns(horizon, rows, cols).astype(np.float32)
-            self._columns = {(int(r), int(c)): block[:, k:k + 1] for k, (r, c) in enumerate(zip(rows, cols,
-                                                                                               strict=True))}
+            self._load_window(r0, r1 + 1, c0, c1 + 1)
+
+    def _load_window(self, r0: int, r1: int, c0: int, c1: int) -> None:
+        """Read the horizons of the pixels in rows ``r0:r1`` and columns ``c0:c1`` (clipped to the grid)
+        into memory at once: the cube is stored in planes of azimuths, so a read costs about the same
+        for one pixel as for many."""
+        ny, nx = self.dem.shape
+        r0, c0, r1, c1 = max(r0, 0), max(c0, 0), min(r1, ny), min(c1, nx)
+        rows, cols = (g.ravel() for g in np.mgrid[r0:r1, c0:c1])
+        block = read_columns(self._horizon, rows, cols).astype(np.float32)
+        self._columns.update({(int(r), int(c)): block[:, k:k + 1]
+                              for k, (r, c) in enumerate(zip(rows, cols, strict=True))})
 
     @property
     def ticks(self) -> int:
@@ -111,8 +120,9 @@ class SiteSky:
     def _column(self, x: float, y: float) -> tuple[NDArray, float, float]:
         """The horizon of the pixel holding (x, y); a place just off the grid takes the nearest edge pixel's."""
         row, col = (int(v) for v in clamped_pixels(self._transform, self.dem.shape, x, y))
-        if (row, col) not in self._columns:
-            self._columns[(row, col)] = read_columns(self._horizon, [row], [col])
+        if (row, col) not in self._columns:  # the rover has roamed off what is in memory: read around it
+            half = WINDOW_PX // 2
+            self._load_window(row - half, row + half, col - half, col + half)
         return self._columns[(row, col)], x - self.reference[0], y - self.reference[1]
 
     def at(self, x: float, y: float, first_tick: int, last_tick: int | None = None) -> SkySample:
