@@ -181,8 +181,8 @@ class Simulation:
                 load = rover.loads.idle_w if powered else rover.loads.hibernation_w
             else:
                 activity_now = activity
-            # the motors of the wheels and the drill shed their heat outside the warm box
-            electronics = rover.loads.idle_w if activity_now in ("drive", "drill") else load
+            # the motors of the wheels and the drill, and the sample ovens, shed their heat outside the warm box
+            electronics = rover.loads.idle_w if activity_now in ("drive", "drill", "analyse") else load
             seconds = self.tick_h * 3600.0
             self.buffer.add(self.config.housekeeping_kbit_s * seconds / 8000.0)
             earth = bool(sky.earth_visible[0])
