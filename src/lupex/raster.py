@@ -25,6 +25,7 @@ from lupex.geo import latlon_to_xy
 __all__ = [
     "centered_polar_transform",
     "clamped_pixels",
+    "geotiff_options",
     "grid_array",
     "is_south_polar",
     "like",
@@ -209,11 +210,17 @@ def write_geotiff(
     overwrite : bool
         Whether an existing file may be replaced.
     """
-    tiled = min(grid.shape) >= 256
+    with atomic_output(path, overwrite) as tmp:
+        grid.rio.to_raster(tmp, driver="GTiff", **geotiff_options(grid.shape[-2:], grid.dtype))
+
+
+def geotiff_options(shape: tuple[int, int], dtype) -> dict:
+    """lupex's GeoTIFF creation options for a grid of ``shape`` (rows, columns) and ``dtype``:
+    deflate, 256-pixel tiles when the grid is that large, the floating-point predictor for floats."""
+    tiled = min(shape) >= 256
     options = {"compress": "deflate", "tiled": tiled}
     if tiled:
         options.update(blockxsize=256, blockysize=256)
-    if np.issubdtype(grid.dtype, np.floating):
-        options["predictor"] = 3 if grid.dtype.itemsize >= 4 else 1
-    with atomic_output(path, overwrite) as tmp:
-        grid.rio.to_raster(tmp, driver="GTiff", **options)
+    if np.issubdtype(np.dtype(dtype), np.floating):
+        options["predictor"] = 3 if np.dtype(dtype).itemsize >= 4 else 1
+    return options

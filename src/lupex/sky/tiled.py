@@ -61,7 +61,6 @@ Resume
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -85,11 +84,11 @@ from rasterio.windows import Window as RasterWindow
 from lupex.constants import MOON_RADIUS_M
 from lupex.errors import LupexError
 from lupex.files import atomic_output
-from lupex.raster import grid_array, is_south_polar, pixel_size
+from lupex.raster import geotiff_options, grid_array, is_south_polar, pixel_size
 from lupex.report.layers import prepare_folder
 from lupex.report.quicklook import save_quicklook
 from lupex.sky.horizon import DEFAULT_NEAR_FIELD_PX, DemHorizons, default_azimuths
-from lupex.sky.horizon_store import write_horizon
+from lupex.sky.horizon_store import dem_fingerprint, write_horizon
 from lupex.sky.maps import MAP_STYLES, IlluminationConfig, illumination_maps
 from lupex.terrain.readers import DemFile, open_dem
 
@@ -184,10 +183,7 @@ class DemSurvey:
 
     def fingerprint(self) -> str:
         """A short hash of the far grid, its geometry and CRS: the DEM's identity."""
-        digest = hashlib.sha256(np.ascontiguousarray(self.far.values, dtype=np.float64).tobytes())
-        digest.update(repr(tuple(self.far.rio.transform())[:6]).encode())
-        digest.update(self.far.rio.crs.to_wkt().encode())
-        return digest.hexdigest()[:24]
+        return dem_fingerprint(self.far)
 
 
 @dataclass(frozen=True)
@@ -537,11 +533,9 @@ def geotiff_profile(plan: TiledPlan, dtype: str) -> dict:
     dem_file = open_dem(plan.job.dem_path)
     profile = {"driver": "GTiff", "width": dem_file.width, "height": dem_file.height, "count": 1, "dtype": dtype,
                "crs": rasterio.crs.CRS.from_wkt(dem_file.crs.to_wkt()), "transform": dem_file.transform,
-               "compress": "deflate", "tiled": min(dem_file.height, dem_file.width) >= 256}
-    if profile["tiled"]:
-        profile.update(blockxsize=256, blockysize=256)
+               **geotiff_options((dem_file.height, dem_file.width), dtype)}
     if np.issubdtype(np.dtype(dtype), np.floating):
-        profile.update(predictor=3, nodata=np.nan)
+        profile["nodata"] = np.nan
     return profile
 
 
