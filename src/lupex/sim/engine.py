@@ -403,13 +403,14 @@ class Simulation:
         return usable
 
     def _excursion_wh(self) -> float:
-        """Energy an excursion is expected to draw: the survey and the way out and back at 1.5 times the
-        typical driving energy, and the hole with the idle load [Wh]."""
+        """Energy an excursion is expected to draw: the survey and the way out and back at the typical
+        driving energy times ``way_energy_margin``, and the hole with the idle load [Wh]."""
         rover, config = self.rover, self.config
         survey_m = (config.survey_size_m ** 2 / max(config.survey_line_spacing_m, 1e-9)
                     if config.strategy == "adaptive" else 0.0)
         drilling_h = rover.drill.time_per_m_h * rover.drill.max_depth_m
-        return (1.5 * self._drive_wh_per_m() * (survey_m + 2 * self.lattice.spacing_px * self.lattice.pixel_m)
+        out_and_back_m = 2 * self.lattice.spacing_px * self.lattice.pixel_m
+        return (config.way_energy_margin * self._drive_wh_per_m() * (survey_m + out_and_back_m)
                 + (rover.drill.power_w + rover.loads.idle_w) * drilling_h)
 
     def _ways_from_here(self, radius_m: float) -> tuple[NDArray, NDArray]:
