@@ -4,7 +4,7 @@
 hazard layers, its sky over the surface mission (horizons, Sun and Earth, permanent shadow),
 the water prior from a coarser thermal run (:mod:`lupex.sim.precompute`), chooses the landing,
 lays the strategic planner's lattice and sky, simulates the rover (:mod:`lupex.sim.engine`)
-and writes the report. Interrupted (Ctrl-C), it keeps the stages finished so far, with a
+and writes the report. Interrupted (Ctrl-C or SIGTERM), it keeps the stages finished so far, with a
 ``summary.json`` whose status is ``interrupted``.
 
 The site stages (terrain to ice) are :func:`write_site`, which campaigns (:mod:`lupex.campaign`)
@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lupex import __version__
 from lupex.errors import LupexError
@@ -32,6 +32,8 @@ from lupex.files import atomic_folder
 from lupex.geo import xy_to_latlon
 from lupex.ice.params import IceParams
 from lupex.ice.prior import water_prior
+from lupex.interrupts import requested
+from lupex.limits import MAX_EPOCHS, MAX_HORIZON_AZIMUTHS, check_memory
 from lupex.planning.costmap import costmap
 from lupex.raster import like, write_geotiff
 from lupex.report.layers import write_layer_files
@@ -45,7 +47,7 @@ from lupex.sim.world import World, build_world
 from lupex.sky.ephemeris import parse_utc
 from lupex.sky.horizon_map import check_request, compute_horizon_file
 from lupex.sky.horizon_store import open_horizon
-from lupex.sky.maps import MAP_STYLES, IlluminationConfig, illumination_maps
+from lupex.sky.maps import MAP_STYLES, IlluminationConfig, illumination_maps, maps_bytes
 from lupex.sky.tracks import epochs
 from lupex.terrain.derive import HazardConfig
 from lupex.terrain.info import summarize
@@ -65,6 +67,16 @@ _SITE_LAYERS = ("slope", "roughness", "hazard")
 _SITE_MAPS = ("sun_fraction_mean", "psr", "earth_visible_fraction", "max_darkness_h")
 SITE_FILES = ("dem.tif", "horizon.nc", "ice_depth_m.tif", *(f"{name}.tif" for name in _SITE_LAYERS + _SITE_MAPS))
 """The files of a site folder that :func:`read_site` reads (``rocks.tif`` too when the site is synthetic)."""
+
+MISSION_BYTES_PER_PX = 800
+"""Peak memory of a mission run per site pixel [bytes]: the site's layers, sky maps and prior, the
+planner's lattice and the simulation's world, all held together from the landing on, and the
+temporaries of the stage at work. Measured: the resident memory grows by 530 B a pixel through those
+stages (``lupex mission`` on 512 x 512 and 1024 x 1024 synthetic sites, 2-day missions); 800 B leaves
+room for the stages' temporaries (deriving the hazard layers again takes 160 B a pixel). The sky
+maps' peak (:func:`lupex.sky.maps.maps_bytes`) comes on top: the whole run peaks in that stage on
+both sites, at 1.1 GB."""
+
 
 
 class MissionInterrupted(Exception):
@@ -100,7 +112,8 @@ class MissionConfig(BaseModel):
     days: float = Field(100.0, gt=0.0, le=3650.0,
                         description="Surface mission length [days]; about 100 for LUPEX (JAXA, ISRO).")
     sky_step_h: float = Field(1.0, gt=0.0, le=24.0, description="Time step of the Sun and Earth maps [h].")
-    horizon_azimuths: int = Field(360, ge=8, le=3600, description="Azimuths of the horizon cube.")
+    horizon_azimuths: int = Field(360, ge=8, le=MAX_HORIZON_AZIMUTHS,
+                                  description="Azimuths of the horizon cube (lupex.limits.MAX_HORIZON_AZIMUTHS).")
     rover: RoverConfig = Field(default_factory=RoverConfig, description="The rover ([rover] table).")
     sim: SimConfig = Field(default_factory=SimConfig, description="Strategy and operations ([sim] table).")
     ice: IceParams = Field(default_factory=IceParams, description="The water model ([ice] table).")
@@ -110,6 +123,20 @@ class MissionConfig(BaseModel):
         "default site; see lupex.sim.precompute).")
     landing_radius_m: float = Field(
         2000.0, gt=0.0, description="The landing is chosen within this distance of the site's centre [m].")
+
+    @model_validator(mode="after")
+    def _counts(self) -> MissionConfig:
+        """Refuse more sky epochs or simulation ticks than ``lupex.limits.MAX_EPOCHS``, before any is made."""
+        for count, what, fix in (
+            (self.days * 24.0 / self.sky_step_h + 1, f"sky epochs (every {self.sky_step_h:g} h)",
+             "a longer sky_step_h"),
+            (self.days * 1440.0 / self.sim.plan.tick_min + 1, f"simulation ticks (of {self.sim.plan.tick_min:g} min)",
+             "a longer sim.plan.tick_min"),
+        ):
+            if count > MAX_EPOCHS:
+                raise ValueError(f"{self.days:g} days make {count:,.0f} {what}, more than the limit of {MAX_EPOCHS:,}; "
+                                 f"choose {fix} or fewer days")
+        return self
 
     def mission_end_utc(self) -> str:
         """The end of the surface mission, ISO 8601 UTC."""
@@ -121,11 +148,15 @@ class MissionConfig(BaseModel):
         epochs(self.landing_utc, self.mission_end_utc(), self.sky_step_h)
 
     def check_size(self, shape: tuple[int, int], pixel_m: float) -> None:
-        """Refuse a site too small for the mission before any work starts."""
+        """Refuse a site too small for the mission, or too large for this machine's memory, before
+        any work starts."""
         spacing_px = self.sim.plan.node_spacing_px(pixel_m)
         if min(shape) < 4 * spacing_px:
             raise LupexError(f"the DEM ({shape[1]} x {shape[0]} pixels) is too small for the mission: the "
                              f"planner needs at least 4 x 4 lattice blocks of {spacing_px} pixels; use a larger DEM")
+        check_memory(float(shape[0]) * shape[1] * MISSION_BYTES_PER_PX + maps_bytes(shape, self.horizon_azimuths),
+                     f"a mission on a {shape[1]} x {shape[0]} pixel site",
+                     "choose a smaller [site] size, or crop the DEM with 'lupex terrain crop'")
 
     def synth_config(self) -> SynthConfig:
         """The synthetic site with its seed (``site_seed``, else the run's ``seed``)."""
@@ -421,7 +452,7 @@ def run_mission(config: MissionConfig, out_dir: Path, overwrite: bool = False,
     Raises
     ------
     MissionInterrupted
-        After Ctrl-C, once the finished stages are written (``summary.json`` says what ran).
+        After Ctrl-C or SIGTERM, once the finished stages are written (``summary.json`` says what ran).
     """
     step = step or (lambda message: None)
     given_dem = check_site(config)  # bad terrain fails before any long work
@@ -445,10 +476,11 @@ def run_mission(config: MissionConfig, out_dir: Path, overwrite: bool = False,
             done += ["site", "plan"]
 
             step(f"simulate: {config.days:g} days, {config.sim.strategy} strategy")
-            result = Simulation(world, config.rover, config.sim, config.seed).run(sim_progress)
+            simulation = Simulation(world, config.rover, config.sim, config.seed)
+            result = simulation.run(sim_progress, should_stop=lambda: requested() is not None)
         except KeyboardInterrupt:
             summary["status"] = "interrupted"
-            summary["reason"] = "interrupted (Ctrl-C) before the simulation ended: " + (
+            summary["reason"] = "interrupted (Ctrl-C or SIGTERM) before the simulation ended: " + (
                 f"stages done: {', '.join(done)}" if done else "no stage finished")
             summary["outputs"] = sorted(outputs)
             (work / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
@@ -457,7 +489,7 @@ def run_mission(config: MissionConfig, out_dir: Path, overwrite: bool = False,
             interrupted = None
             summary.update(sim_summary(result, config.seed, config.sim.threshold_wt_pct))
             if result.interrupted:
-                summary["reason"] = "interrupted (Ctrl-C) during the simulation; telemetry up to then"
+                summary["reason"] = "interrupted (Ctrl-C or SIGTERM) during the simulation; telemetry up to then"
             done += ["simulation", "report"]
             outputs += _write_sim(result, summary, site.dem, site.maps["psr"], work)
             summary["outputs"] = sorted(outputs)

@@ -1,9 +1,11 @@
 """Georeferenced grids as ``xarray.DataArray``: construction, geometry checks, GeoTIFF output.
 
 Every raster in lupex is a DataArray with dims ``(y, x)``, coordinates ``x``, ``y`` at
-pixel centres in metres of its CRS (y decreasing downwards, as in GeoTIFFs), a CRS and
-transform attached through rioxarray, ``NaN`` as nodata for floats, and ``units`` /
-``long_name`` attributes.
+pixel centres in metres of its CRS, a CRS and transform attached through rioxarray, ``NaN``
+as nodata for floats, and ``units`` / ``long_name`` attributes. Grids are north-up: row 0
+holds the largest y and x increases along a row (transform ``a > 0``, ``e < 0``, ``b = d = 0``).
+Readers turn a file stored in any other axis-aligned order into that layout with
+:func:`north_up`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import rasterio
+import rasterio.errors
 import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 from affine import Affine
@@ -29,9 +33,11 @@ __all__ = [
     "grid_array",
     "is_south_polar",
     "like",
+    "north_up",
     "pixel_of",
     "pixel_size",
     "polar_crs",
+    "read_grid",
     "same_grid",
     "write_geotiff",
 ]
@@ -177,18 +183,73 @@ def clamped_pixels(transform: Affine, shape: tuple[int, ...], xs: ArrayLike, ys:
     return rows.astype(np.int64), cols.astype(np.int64)
 
 
+def north_up(values: np.ndarray, transform: Affine, source: str = "the grid") -> tuple[np.ndarray, Affine]:
+    """Turn a grid stored in any axis-aligned order into lupex's north-up layout, exactly.
+
+    South-up storage (``e > 0``) is flipped top to bottom, east-to-west storage (``a < 0``)
+    left to right, and a grid turned by a quarter turn (``a = e = 0``: x runs down the
+    columns, y along the rows) is transposed first. Pixels are only reordered, never
+    resampled, so every value keeps its place on the map.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Pixel values with rows and columns as the last two axes, in the stored order.
+    transform : affine.Affine
+        The stored order's pixel-corner transform (rasterio convention) [CRS units].
+    source : str
+        What holds the grid (a file name), for the error message.
+
+    Returns
+    -------
+    values : numpy.ndarray
+        The same pixels with row 0 at the largest y and x increasing along a row (a view of
+        ``values``; ``values`` itself when it is north-up already).
+    transform : affine.Affine
+        Their transform, with ``a > 0``, ``e < 0`` and ``b = d = 0``.
+
+    Raises
+    ------
+    LupexError
+        For a rotated or skewed grid (pixel axes not along the map's x and y), which would
+        need resampling.
+    """
+    a, b, c, d, e, f = transform[:6]
+    tiny = 1e-9 * max(abs(a), abs(b), abs(d), abs(e))  # rounding noise in a stored transform
+    a, b, d, e = (0.0 if abs(v) <= tiny else v for v in (a, b, d, e))
+    if a == 0 and e == 0 and b != 0 and d != 0:
+        values = np.swapaxes(values, -1, -2)
+        a, b, d, e = b, 0.0, 0.0, d
+    if b != 0 or d != 0 or a == 0 or e == 0:
+        angle = np.degrees(np.arctan2(d, a))
+        raise LupexError(
+            f"{source} lies on a rotated or skewed pixel grid (its rows run at {angle:.1f} deg to the map's "
+            "x axis); lupex reads only grids whose rows run along x or y: reproject it onto a north-up grid "
+            "with 'lupex terrain crop'"
+        )
+    ny, nx = values.shape[-2:]
+    if a < 0:
+        values, a, c = values[..., :, ::-1], -a, c + a * nx
+    if e > 0:
+        values, e, f = values[..., ::-1, :], -e, f + e * ny
+    return values, Affine(a, 0.0, c, 0.0, e, f)
+
+
 def pixel_size(grid: xr.DataArray) -> float:
     """Side of a square pixel of ``grid`` [CRS units, m for projected CRSs].
 
     Raises
     ------
     LupexError
-        For non-square or rotated pixels.
+        For a grid that is not north-up (see :func:`north_up`) or has non-square pixels.
     """
     t = grid.rio.transform()
-    if t.b != 0 or t.d != 0:
-        raise LupexError("rotated rasters are not supported; warp to a north-up grid first")
-    dx, dy = abs(t.a), abs(t.e)
+    if t.b != 0 or t.d != 0 or t.a <= 0 or t.e >= 0:
+        raise LupexError(
+            f"the grid is not north-up (transform a = {t.a:g}, b = {t.b:g}, d = {t.d:g}, e = {t.e:g}); "
+            "read it with lupex.terrain.readers.read_dem, which turns flipped grids north-up"
+        )
+    dx, dy = t.a, -t.e
     if not np.isclose(dx, dy, rtol=1e-6):
         raise LupexError(
             f"pixels are not square ({dx:g} x {dy:g}); resample with 'lupex terrain crop' first"
@@ -196,10 +257,43 @@ def pixel_size(grid: xr.DataArray) -> float:
     return dx
 
 
+def read_grid(path: str | os.PathLike, name: str) -> xr.DataArray:
+    """Read band 1 of a map GeoTIFF (a layer lupex wrote, such as ``psr.tif``) as a north-up grid.
+
+    Values keep their stored type; nodata is not masked. DEMs are read with
+    :func:`lupex.terrain.readers.read_dem` instead, which turns them into heights.
+
+    Parameters
+    ----------
+    path : path-like
+        The GeoTIFF.
+    name : str
+        Variable name of the grid; ``units`` and ``long_name`` come from the file's tags.
+
+    Raises
+    ------
+    LupexError
+        When the file cannot be read or lies on a rotated grid.
+    """
+    try:
+        with rasterio.open(path) as ds:
+            values, transform = north_up(ds.read(1), ds.transform, os.fspath(path))
+            tags, crs = ds.tags(), ds.crs
+    except rasterio.errors.RasterioError as exc:
+        raise LupexError(f"cannot read {os.fspath(path)}: {' '.join(str(exc).split())}") from None
+    if crs is None:
+        raise LupexError(f"{os.fspath(path)} has no coordinate reference system")
+    return grid_array(np.ascontiguousarray(values), transform, crs.to_wkt(), name, tags.get("units", ""),
+                      tags.get("long_name", name))
+
+
 def write_geotiff(
     grid: xr.DataArray, path: str | os.PathLike, overwrite: bool = False
 ) -> None:
     """Write a grid to a tiled, compressed GeoTIFF, atomically.
+
+    The file is encoded in memory and written by Python, so a full disk or a refused write is
+    an ``OSError`` naming the path (GDAL's own write errors print to stderr and lose the path).
 
     Parameters
     ----------
@@ -210,8 +304,10 @@ def write_geotiff(
     overwrite : bool
         Whether an existing file may be replaced.
     """
-    with atomic_output(path, overwrite) as tmp:
-        grid.rio.to_raster(tmp, driver="GTiff", **geotiff_options(grid.shape[-2:], grid.dtype))
+    with atomic_output(path, overwrite) as tmp, rasterio.MemoryFile(ext=".tif") as encoded:
+        grid.rio.to_raster(encoded.name, driver="GTiff", **geotiff_options(grid.shape[-2:], grid.dtype))
+        with open(tmp, "wb") as file:
+            file.write(encoded.read())
 
 
 def geotiff_options(shape: tuple[int, int], dtype) -> dict:

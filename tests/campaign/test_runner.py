@@ -13,6 +13,7 @@ import pytest
 
 from lupex.campaign.runner import CampaignInterrupted, run_campaign
 from lupex.campaign.spec import load_campaign
+from lupex.files import MANIFEST_NAME
 from tests.campaign.conftest import snapshot
 
 
@@ -64,6 +65,7 @@ def test_an_interrupted_campaign_resumes_and_skips_its_finished_runs(tiny_file, 
     out = tmp_path / "out"
     shutil.copytree(serial / "sites", out / "sites")  # the site is done: this test is about the runs
     shutil.copy(serial / "campaign.json", out)
+    shutil.copy(serial / MANIFEST_NAME, out)
 
     def interrupt_after_two(finished: int, total: int) -> None:
         if finished >= 2:

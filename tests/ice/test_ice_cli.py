@@ -10,6 +10,7 @@ from affine import Affine
 
 from lupex.cli.main import run
 from lupex.errors import LupexError
+from lupex.files import MANIFEST_NAME
 from lupex.ice import open_truth, truth_folder
 from lupex.ice.prior import PRIOR_STYLES
 from lupex.raster import grid_array, polar_crs, write_geotiff
@@ -61,7 +62,8 @@ def site(tmp_path_factory):
 def test_prior_folder_contents(site):
     root, dem, _ = site
     prior_dir = root / "prior"
-    expected = {"prior.nc", "prior.json"} | {f"{name}.{ext}" for name in PRIOR_STYLES for ext in ("tif", "png")}
+    expected = {"prior.nc", "prior.json", MANIFEST_NAME} | {
+        f"{name}.{ext}" for name in PRIOR_STYLES for ext in ("tif", "png")}
     assert {p.name for p in prior_dir.iterdir()} == expected
     manifest = json.loads((prior_dir / "prior.json").read_text())
     assert manifest["dem_fingerprint"] == dem_fingerprint(read_dem(dem))
@@ -79,7 +81,8 @@ def test_prior_folder_contents(site):
 def test_truth_folder_rebuilds_its_own_grid(site):
     root, _, _ = site
     truth_dir = root / "truth"
-    assert {p.name for p in truth_dir.iterdir()} == {"truth.nc", "truth.json", "truth.png", "generator.nc"}
+    assert {p.name for p in truth_dir.iterdir()} == {"truth.nc", "truth.json", "truth.png", "generator.nc",
+                                                     MANIFEST_NAME}
     manifest = json.loads((truth_dir / "truth.json").read_text())
     assert manifest["seed"] == 7 and manifest["resolution_m"] == 2.0
     assert manifest["shape"] == [15, 200, 250]
@@ -119,7 +122,8 @@ def test_an_interrupted_truth_leaves_no_half_written_file(site, tmp_path, monkey
     out = tmp_path / "cut"
     assert lupex("ice", "truth", dem, "--prior", root / "prior", "--seed", 1, "--resolution", 5,
                 "--out", out) == 130
-    assert {p.name for p in out.iterdir()} == {"truth.nc", "generator.nc"}  # finished files only, no manifest
+    # finished files only (no truth.json), and the list of what lupex writes there
+    assert {p.name for p in out.iterdir()} == {"truth.nc", "generator.nc", MANIFEST_NAME}
 
 
 @pytest.mark.parametrize("case,fragment", [

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from lupex.cli.main import run
+from lupex.files import MANIFEST_NAME
 from lupex.geo import latlon_to_xy, xy_to_latlon
 from lupex.planning.costmap import costmap
 from lupex.rover.model import RoverConfig
@@ -56,7 +57,8 @@ def planned(site):
 
 
 def test_plan_writes_the_files_of_the_contract(planned):
-    assert sorted(p.name for p in planned.iterdir()) == ["plan.geojson", "plan.png", "summary.json", "timeline.csv"]
+    assert sorted(p.name for p in planned.iterdir()) == sorted(
+        [MANIFEST_NAME, "plan.geojson", "plan.png", "summary.json", "timeline.csv"])
     summary = json.loads((planned / "summary.json").read_text())
     assert {"reached", "distance_m", "duration_h", "min_soc", "shadow_max_h"} <= set(summary)
     assert summary["reached"] is True and summary["distance_m"] > 1000.0

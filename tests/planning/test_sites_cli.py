@@ -186,10 +186,12 @@ def test_invalid_rover_file(cli, site, tmp_path):
     assert not out.exists()
 
 
-def test_an_output_folder_with_files_is_kept_without_overwrite(cli, site, tmp_path):
+@pytest.mark.parametrize("overwrite", [[], ["--overwrite"]])
+def test_an_output_folder_with_files_lupex_did_not_write_is_refused(cli, site, tmp_path, overwrite):
     out = tmp_path / "out"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
-    assert_one_line_error(sites(cli, site, out, "--illumination", site["sky"]), "already holds files", "--overwrite")
+    assert_one_line_error(sites(cli, site, out, "--illumination", site["sky"], *overwrite),
+                          "notes.txt", "lupex did not write", "new or empty folder")
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
     assert (out / "notes.txt").read_text() == "mine"

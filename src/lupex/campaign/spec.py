@@ -24,6 +24,7 @@ import copy
 import hashlib
 import itertools
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -33,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lupex.config import build, load_toml
 from lupex.errors import LupexError
+from lupex.limits import MAX_CAMPAIGN_RUNS, check_count
 from lupex.mission import MissionConfig
 
 __all__ = ["Campaign", "CampaignSpec", "Run", "digest", "draw", "load_campaign"]
@@ -93,7 +95,9 @@ class CampaignSettings(_Strict):
 
     name: str = Field(min_length=1, description="Label of the campaign.")
     seed: int = Field(0, ge=0, description="Seed of the distributions' draws and of the runs' seeds.")
-    runs: int = Field(1, ge=1, le=100_000, description="Replicates per grid point [-].")
+    runs: int = Field(1, ge=1, le=MAX_CAMPAIGN_RUNS, description="Replicates per grid point [-]; the runs of the "
+                      f"whole campaign, grid points times replicates, number at most {MAX_CAMPAIGN_RUNS:,} "
+                      "(lupex.limits.MAX_CAMPAIGN_RUNS).")
     days: float | None = Field(None, gt=0.0, le=3650.0, description="Length of every mission [days]; the "
                                "base's (or the grid's) when absent.")
     base: Path | None = Field(None, description="Mission TOML file under [base] (relative to the campaign file).")
@@ -235,6 +239,10 @@ def load_campaign(path: str | Path, runs: int | None = None, days: float | None 
     replicates = runs or spec.campaign.runs
     days = days or spec.campaign.days
     varied = [*spec.grid, *spec.distributions]
+    grid_points = math.prod(len(values) for values in spec.grid.values())  # counted, not expanded
+    check_count(grid_points * replicates, MAX_CAMPAIGN_RUNS,
+                f"the runs of {path.name} ({grid_points:,} grid points x {replicates:,} replicates)",
+                "vary fewer parameters in [grid], give them fewer values, or lower the runs per grid point")
     if days is not None and "days" in varied:
         raise LupexError(f"{path}: days is varied; it cannot also be set for every mission")
     base = _base_values(spec, path, varied)

@@ -23,7 +23,7 @@ import pandas as pd
 from lupex import __version__
 from lupex.campaign.spec import Campaign, Run
 from lupex.errors import LupexError
-from lupex.files import atomic_output
+from lupex.files import atomic_output, check_folder, claim_folder
 
 __all__ = ["CampaignFolder"]
 
@@ -50,10 +50,10 @@ class CampaignFolder:
         Raises
         ------
         LupexError
-            When the folder is a file, holds another campaign, or holds files but no ``campaign.json``.
+            When the folder is a file, holds anything lupex did not write, holds another campaign,
+            or holds files but no ``campaign.json``.
         """
-        if self.root.exists() and not self.root.is_dir():
-            raise LupexError(f"{self.root} exists and is not a folder")
+        check_folder(self.root, [], overwrite=True)
         manifest = self.root / "campaign.json"
         if manifest.is_file():
             try:
@@ -69,6 +69,10 @@ class CampaignFolder:
     def open(self) -> None:
         """Create the folder and record the campaign (after :meth:`check`); clear temporaries a killed
         run left behind."""
+        from lupex.report.campaign_report import report_files
+
+        claim_folder(self.root, [], overwrite=True,
+                     keep=["campaign.json", "campaign.parquet", "sites", "runs", *report_files(self.campaign.varied)])
         self.sites.mkdir(parents=True, exist_ok=True)
         self.runs.mkdir(exist_ok=True)
         for leftover in [*self.sites.glob(".*.part"), *self.runs.glob(".*.part.json")]:

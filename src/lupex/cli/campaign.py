@@ -11,10 +11,10 @@ from lupex.campaign.spec import load_campaign
 from lupex.cli.options import overwrite_option, progress, progress_bar
 from lupex.errors import LupexError
 from lupex.files import atomic_output
+from lupex.interrupts import exit_status
 
 EXIT_FAILED = 1
 DEFAULT_WORKERS = 2
-EXIT_INTERRUPTED = 130
 
 EXAMPLE = '''\
 # A lupex campaign: many simulated missions that differ in the parameters below.
@@ -95,7 +95,7 @@ def run(ctx, file, runs, days, workers, scheduler, out_dir) -> None:
     except CampaignInterrupted as stop:
         click.echo(f"lupex: interrupted; {stop.finished} of {stop.total} runs finished and kept in {out_dir}/runs; "
                    "run the same command again to resume", err=True)
-        ctx.exit(EXIT_INTERRUPTED)
+        ctx.exit(exit_status())
     new = result.total - result.resumed - len(result.failed)
     if result.failed:
         first = next(iter(result.failed.items()))

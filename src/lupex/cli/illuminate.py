@@ -6,17 +6,17 @@ from pathlib import Path
 
 import click
 
-from lupex.cli.options import overwrite_option, progress, progress_bar
+from lupex.cli.options import azimuths_option, overwrite_option, progress, progress_bar
 from lupex.cluster import connect
 from lupex.config import build
 from lupex.errors import LupexError
 from lupex.report.layers import prepare_folder, write_layer_files
 from lupex.sky.horizon_map import check_request, compute_horizon_file
-from lupex.sky.horizon_store import open_horizon
-from lupex.sky.maps import MAP_STYLES, IlluminationConfig, illumination_maps
+from lupex.sky.horizon_store import HORIZON_ENTRIES, open_horizon
+from lupex.sky.maps import MAP_STYLES, IlluminationConfig, check_maps_size, illumination_maps
 from lupex.sky.tiled import TiledConfig, open_polar_dem, tiled_illumination
 from lupex.sky.tracks import epochs, parse_step_hours
-from lupex.terrain.readers import read_dem
+from lupex.terrain.readers import open_dem, read_dem
 
 DEFAULT_WORKERS = 2
 """Local Dask workers of the tiled path."""
@@ -29,7 +29,7 @@ DEFAULT_WORKERS = 2
 @click.option("--step", default="1h", show_default=True, help="Time step: 30min, 1h, 6h, 1d ...")
 @click.option("--horizon", "horizon_file", type=click.Path(dir_okay=False),
               help="Horizon cube from 'lupex horizon' (computed into OUT/horizon.nc when absent).")
-@click.option("--azimuths", type=int, default=360, show_default=True, help="Azimuths when computing horizons.")
+@azimuths_option
 @click.option("--far-field", "far_field", type=click.Path(dir_okay=False),
               help="Coarser DEM around DEM for horizons beyond the tile (when computing horizons).")
 @click.option("--observer-height", type=float, default=0.0, show_default=True, help="Eye height above ground [m].")
@@ -63,19 +63,21 @@ def illuminate(dem_path, start, end, step, horizon_file, azimuths, far_field, ob
              if value is not None]
     if given:
         raise LupexError(f"{given[0]} only applies to the tiled path; add --tile-px N")
+    declared = open_dem(dem_path)  # its declared size is checked before any pixel is read
+    check_maps_size((declared.height, declared.width), azimuths)
     dem = read_dem(dem_path)
     far_dem = read_dem(far_field) if far_field and not horizon_file else None
     if not horizon_file:
         check_request(dem, azimuths, observer_height, far_dem)
     out = Path(out_dir)
-    prepare_folder(out, list(MAP_STYLES), overwrite)
+    prepare_folder(out, list(MAP_STYLES), overwrite, keep=HORIZON_ENTRIES)
     if horizon_file:
         horizon = open_horizon(horizon_file, dem, observer_height)
     else:
-        # Resumes an interrupted cube for the same settings; recomputes one made otherwise.
+        # Resumes an interrupted cube for the same settings; one made otherwise needs --overwrite.
         cube = out / "horizon.nc"
         with progress_bar("horizons (azimuths)") as update:
-            compute_horizon_file(dem, cube, azimuths, observer_height, overwrite=True, progress=update,
+            compute_horizon_file(dem, cube, azimuths, observer_height, overwrite=overwrite, progress=update,
                                  far_dem=far_dem, far_label=str(far_field or ""), reuse=True)
         horizon = open_horizon(cube, dem, observer_height)
     maps = illumination_maps(dem, horizon, config, step=progress)
@@ -92,7 +94,7 @@ def _illuminate_tiled(dem_path, config, tiled, horizon_file, far_field, workers,
     if scheduler is not None and workers is not None:
         raise LupexError("--workers starts local workers; with --scheduler the cluster's own workers are used")
     open_polar_dem(dem_path)
-    prepare_folder(out, list(MAP_STYLES), overwrite)
+    prepare_folder(out, list(MAP_STYLES), overwrite, keep=("tiles",))
     with (connect(workers=DEFAULT_WORKERS if workers is None else workers, scheduler=scheduler) as client,
           progress_bar("tiles") as update):
         paths = tiled_illumination(dem_path, config, tiled, out, client, overwrite, update, step=progress)

@@ -6,6 +6,7 @@ stderr and exit status 2, never a traceback.
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 
@@ -29,9 +30,22 @@ from lupex.cli import terrain as terrain_cli
 from lupex.cli import thermal as thermal_cli
 from lupex.cli import timeseries as timeseries_cli
 from lupex.errors import LupexError
+from lupex.interrupts import exit_status, handle_signals, requested
 
 EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
+
+_OS_ERROR_FIXES = {
+    errno.ENOSPC: "free some space or write to another disk",
+    errno.EDQUOT: "free some space or write to another disk",
+    errno.EFBIG: "the file outgrew what this disk or process may write; write to another disk",
+    errno.EACCES: "choose a path you may write to, or change its permissions",
+    errno.EPERM: "choose a path you may write to, or change its permissions",
+    errno.EROFS: "the disk is read-only; choose a path on a writable disk",
+    errno.ENOTDIR: "a part of the path is a file, not a folder; check the path",
+    errno.ENOENT: "check the path",
+    errno.ENAMETOOLONG: "choose a shorter path",
+}
+"""What to do about the operating-system errors a user can meet, by errno."""
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -70,8 +84,30 @@ def _fail(message: str) -> int:
     return EXIT_BAD_INPUT
 
 
+def _os_error(exc: OSError) -> str:
+    where = " -> ".join(str(name) for name in (exc.filename, exc.filename2) if name is not None)
+    reason = exc.strerror or str(exc)
+    fix = _OS_ERROR_FIXES.get(exc.errno)
+    return f"{where + ': ' if where else ''}{reason}" + (f"; {fix}" if fix else "")
+
+
 def run(argv: list[str] | None = None) -> int:
-    """Run the command line and return its exit status (used by ``main`` and the tests)."""
+    """Run the command line and return its exit status (used by ``main`` and the tests).
+
+    SIGINT and SIGTERM stop the run like Ctrl-C (exit 130 or 143; finished outputs are kept,
+    unfinished ones removed); an interrupt that Python dropped on the way still ends the run as
+    interrupted, never as a success.
+    """
+    with handle_signals():
+        code = _run(argv)
+        stopped = requested()
+    if stopped is not None and code == 0:
+        click.echo("lupex: interrupted; finished outputs are kept, unfinished ones removed", err=True)
+        return exit_status()
+    return code
+
+
+def _run(argv: list[str] | None) -> int:
     try:
         result = cli.main(args=argv, prog_name="lupex", standalone_mode=False)
     except LupexError as exc:
@@ -81,12 +117,14 @@ def run(argv: list[str] | None = None) -> int:
         return 0
     except click.ClickException as exc:
         return _fail(exc.format_message())
+    except OSError as exc:  # permissions, a full disk, a bad path: the user's to fix, not a traceback
+        return _fail(_os_error(exc))
     except click.exceptions.Abort:
         click.echo("lupex: interrupted", err=True)
-        return EXIT_INTERRUPTED
+        return exit_status()
     except KeyboardInterrupt:
         click.echo("lupex: interrupted; finished outputs are kept, unfinished ones removed", err=True)
-        return EXIT_INTERRUPTED
+        return exit_status()
     # Without standalone mode click returns the exit code of --help / --version itself.
     return result if isinstance(result, int) else 0
 

@@ -8,9 +8,8 @@ import click
 
 from lupex.cli.options import overwrite_option, progress, progress_bar
 from lupex.config import build, load_toml
+from lupex.interrupts import exit_status
 from lupex.mission import MissionConfig, MissionInterrupted, run_mission
-
-EXIT_INTERRUPTED = 130
 
 
 @click.command()
@@ -39,7 +38,7 @@ def mission(ctx, config_file, dem, seed, days, strategy, out_dir, overwrite) -> 
     except MissionInterrupted as stop:
         click.echo(f"lupex: interrupted; partial outputs in {out_dir}/ ({stop.summary['reason']}; "
                    "summary.json status 'interrupted')", err=True)
-        ctx.exit(EXIT_INTERRUPTED)
+        ctx.exit(exit_status())
     click.echo(f"{summary['status']}: {summary['days_simulated']:.1f} days, {summary['distance_km']:.2f} km driven, "
                f"{summary['drills']} holes ({100 * summary['drills_at_threshold_fraction']:.0f} % reaching "
                f">= {config.sim.threshold_wt_pct:g} wt%, highest {summary['max_water_wt_pct']:.2f} wt%), "

@@ -17,6 +17,19 @@ overwrite_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 
 
+def _azimuth_count(ctx: click.Context, param: click.Parameter, value: int) -> int:
+    from lupex.sky.horizon import check_azimuth_count
+
+    return check_azimuth_count(value)
+
+
+azimuths_option = click.option(
+    "--azimuths", type=int, default=360, show_default=True, callback=_azimuth_count,
+    help="Azimuths when computing horizons (8 to 3600, lupex.limits.MAX_HORIZON_AZIMUTHS).",
+)
+"""``--azimuths`` of the commands that compute horizon cubes, refused at once outside 8 to 3600."""
+
+
 def echo_json(payload: Any) -> None:
     """Print ``payload`` as indented JSON on stdout."""
     click.echo(json.dumps(payload, indent=2, sort_keys=False, allow_nan=False))

@@ -116,7 +116,7 @@ def sites(dem_path, region, out_dir, illumination, thermal_dir, start, days, ste
     if sky_config is not None:
         cube = out / "horizon.nc"
         with progress_bar("horizons (azimuths)") as update:
-            compute_horizon_file(dem, cube, azimuths, 0.0, overwrite=True, progress=update, reuse=True)
+            compute_horizon_file(dem, cube, azimuths, 0.0, overwrite=overwrite, progress=update, reuse=True)
         sky = illumination_maps(dem, open_horizon(cube, dem, 0.0), sky_config, step=progress)
     ice, source = ice_targets(sky, thermal)
     progress(f"ranking candidates; ice-stable targets: {ICE_SOURCES[source]}, {int(ice.sum())} cells")

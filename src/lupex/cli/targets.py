@@ -10,7 +10,7 @@ from lupex.cli.options import overwrite_option, status
 from lupex.cli.sky_folder import read_sky_folder
 from lupex.config import build, load_toml
 from lupex.errors import LupexError
-from lupex.files import check_writable
+from lupex.files import check_folder
 from lupex.geo import latlon_to_xy
 from lupex.ice.prior_folder import read_prior
 from lupex.mission import MissionConfig
@@ -99,12 +99,7 @@ def targets(dem_path, prior_dir, start, hours, energy_wh, count, rover_file, ill
     sky = read_sky_folder(sky_dir, dem) if sky_dir else None
     if psr is None and sky is not None:
         psr = sky.psr
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise LupexError(f"{out} exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
-    for name in OUTPUT_FILES:
-        check_writable(out / name, overwrite)
+    out = check_folder(out_dir, OUTPUT_FILES, overwrite)
 
     sidecar = rocks_path_for(Path(dem_path))
     rocks = read_dem(sidecar) if sidecar.exists() else None

@@ -8,9 +8,9 @@ import click
 
 from lupex.cli.options import echo_json, json_option, overwrite_option, status
 from lupex.config import build, load_toml
-from lupex.files import check_writable
+from lupex.files import atomic_outputs, check_writable
 from lupex.raster import write_geotiff
-from lupex.terrain.derive import HazardConfig
+from lupex.terrain.derive import HazardConfig, check_derive_size
 from lupex.terrain.info import summarize
 from lupex.terrain.outputs import rocks_path_for, write_layers
 from lupex.terrain.readers import open_dem, read_dem
@@ -47,13 +47,14 @@ def synth(size, resolution, center_lat, center_lon, seed, config_file, out, quic
         check_writable(path, overwrite)
     with status(f"synthesising a {size} x {size} tile at {resolution:g} m"):
         site = synthesize(config)
-    write_geotiff(site.dem, out, overwrite)
-    write_geotiff(site.rocks, rocks_path_for(out), overwrite)
-    if quicklook:
-        from lupex.report.quicklook import save_quicklook
+    with atomic_outputs(outputs, overwrite) as temporaries:  # the DEM never lands without its rocks
+        write_geotiff(site.dem, temporaries[0], overwrite=True)
+        write_geotiff(site.rocks, temporaries[1], overwrite=True)
+        if quicklook:
+            from lupex.report.quicklook import save_quicklook
 
-        save_quicklook(site.dem, out.with_suffix(".png"), f"synthetic site, seed {seed}", "gist_earth",
-                       "height [m]", relief=site.dem, overwrite=overwrite)
+            save_quicklook(site.dem, temporaries[2], f"synthetic site, seed {seed}", "gist_earth",
+                           "height [m]", relief=site.dem, overwrite=True)
     click.echo(str(out))
 
 
@@ -105,6 +106,8 @@ def derive(dem_path, out_dir, rocks_file, max_slope, config_file, overwrite) -> 
     values = load_toml(config_file) if config_file else {}
     values["max_slope_deg"] = max_slope
     config = build(HazardConfig, values, config_file or "")
+    declared = open_dem(dem_path)  # its declared size is checked before any pixel is read
+    check_derive_size((declared.height, declared.width))
     dem = read_dem(dem_path)
     sidecar = rocks_path_for(Path(dem_path))
     rocks_source = rocks_file or (sidecar if sidecar.exists() else None)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from lupex.cli.options import echo_json, json_option, overwrite_option, progress, progress_bar
+from lupex.cli.options import azimuths_option, echo_json, json_option, overwrite_option, progress, progress_bar
 from lupex.config import build, load_toml
 from lupex.errors import LupexError
 from lupex.sky.ephemeris import parse_utc
@@ -74,7 +74,7 @@ def _horizon_source(illumination: str | None, horizon_file: str | None) -> Path 
               help="Coarse cells along the longer side for terrain radiation, 0 for none [default: 64].")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False),
               help="TOML with any ThermalMapConfig field ([regolith], [barrier] tables included).")
-@click.option("--azimuths", type=int, default=360, show_default=True, help="Azimuths when computing horizons.")
+@azimuths_option
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output folder.")
 @overwrite_option
 def thermal_map(dem_path, illumination, horizon_file, start, step, terrain_cells, config_file, azimuths, out_dir,
@@ -100,7 +100,7 @@ def thermal_map(dem_path, illumination, horizon_file, start, step, terrain_cells
     if cube is None:
         cube = out / "horizon.nc"
         with progress_bar("horizons (azimuths)") as update:
-            compute_horizon_file(dem, cube, azimuths, 0.0, overwrite=True, progress=update, reuse=True)
+            compute_horizon_file(dem, cube, azimuths, 0.0, overwrite=overwrite, progress=update, reuse=True)
     horizon = open_horizon(cube, dem, 0.0)
     with progress_bar("regolith columns (rows)") as update:
         maps, subsurface = thermal_maps(dem, horizon, config, step=progress, progress=update)

@@ -18,7 +18,7 @@ import xarray as xr
 
 from lupex.config import build
 from lupex.errors import LupexError
-from lupex.files import atomic_output, check_writable, read_manifest
+from lupex.files import atomic_output, read_manifest
 from lupex.ice.params import IceParams
 from lupex.ice.prior import PRIOR_STYLES
 from lupex.report.layers import prepare_folder, write_layer_files
@@ -46,8 +46,8 @@ def prior_fingerprint(patch_fraction: xr.DataArray, ice_depth_m: xr.DataArray, p
 
 def check_prior_folder(out_dir: Path, overwrite: bool) -> list[Path]:
     """Create ``out_dir`` and check every file of a prior folder may be written, before the work."""
-    paths = prepare_folder(out_dir, list(PRIOR_STYLES), overwrite)
-    return [*paths, check_writable(out_dir / PRIOR_NC, overwrite), check_writable(out_dir / PRIOR_JSON, overwrite)]
+    paths = prepare_folder(out_dir, list(PRIOR_STYLES), overwrite, files=(PRIOR_NC, PRIOR_JSON))
+    return [*paths, out_dir / PRIOR_NC, out_dir / PRIOR_JSON]
 
 
 def write_prior(prior: xr.Dataset, params: IceParams, dem: xr.DataArray, out_dir: Path, thermal_dir: str,

@@ -28,7 +28,7 @@ from affine import Affine
 
 from lupex.config import build
 from lupex.errors import LupexError
-from lupex.files import atomic_output, check_writable, read_manifest
+from lupex.files import atomic_output, claim_folder, read_manifest
 from lupex.ice.params import IceParams
 from lupex.ice.prior import NEUTRON_DEPTH_M
 from lupex.ice.prior_folder import prior_fingerprint
@@ -121,11 +121,7 @@ def plan_truth_grid(truth: WaterTruth, resolution_m: float,
 
 def check_truth_folder(out_dir: Path, overwrite: bool) -> None:
     """Create ``out_dir`` and check every file of a truth folder may be written, before the work."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise LupexError(f"{out_dir} exists and is not a folder")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name in (TRUTH_NC, GENERATOR_NC, TRUTH_PNG, TRUTH_JSON):
-        check_writable(out_dir / name, overwrite)
+    claim_folder(out_dir, (TRUTH_NC, GENERATOR_NC, TRUTH_PNG, TRUTH_JSON), overwrite)
 
 
 def _write_cube(path: Path, truth: WaterTruth, grid: TruthGrid, progress: Callable[[int, int], None]) -> np.ndarray:

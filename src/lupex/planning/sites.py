@@ -55,15 +55,16 @@ from numpy.typing import ArrayLike, NDArray
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lupex.errors import LupexError
-from lupex.files import atomic_output, check_writable
+from lupex.files import atomic_output, check_writable, claim_folder
 from lupex.geo import latlon_to_xy, scale_factor, validate_latlon, xy_to_latlon
 from lupex.planning.costmap import costmap
 from lupex.planning.grid_search import cost_to_go
-from lupex.raster import pixel_size, same_grid
+from lupex.raster import pixel_size, read_grid, same_grid
 from lupex.report.quicklook import extent_km, hillshade
 from lupex.rover.model import RoverConfig
 from lupex.rover.power import drive_power_w
 from lupex.sky.horizon import ground_pixel_m
+from lupex.sky.horizon_store import HORIZON_ENTRIES
 from lupex.sky.maps import MAP_STYLES
 from lupex.terrain.derive import HazardConfig, derive_layers
 
@@ -118,10 +119,6 @@ _CRITERIA = {  # criterion: (SiteConfig weight field, larger is better)
     "hazard_per_100m2": ("weight_hazard", False),
     "ice_reachable_m2": ("weight_ice", True),
 }
-
-_RESUMABLE = ("horizon.nc", "horizon.nc.part")
-"""Files an interrupted run leaves in its output folder that a rerun resumes from."""
-
 
 class SiteConfig(BaseModel):
     """Candidate grid, landing disc, hard limits and score weights (validated, immutable)."""
@@ -560,8 +557,6 @@ def read_illumination(folder: str | os.PathLike, dem: xr.DataArray) -> xr.Datase
     LupexError
         When the folder or a layer is missing or unreadable, or a layer is on another grid.
     """
-    import rioxarray  # noqa: F401  (registers the rasterio engine's accessor)
-
     folder = Path(folder)
     if not folder.is_dir():
         raise LupexError(f"illumination folder {folder} does not exist; make one with 'lupex illuminate'")
@@ -571,7 +566,7 @@ def read_illumination(folder: str | os.PathLike, dem: xr.DataArray) -> xr.Datase
         if not path.is_file():
             raise LupexError(f"illumination folder {folder} has no {path.name}; make it with 'lupex illuminate'")
         try:
-            layer = xr.open_dataarray(path, engine="rasterio").squeeze("band", drop=True).load()
+            layer = read_grid(path, name)
         except (OSError, ValueError) as exc:
             raise LupexError(f"cannot read {path}: {' '.join(str(exc).split())}") from None
         if not same_grid(layer, dem):
@@ -645,24 +640,17 @@ def rank_sites(dem: xr.DataArray, region: Region, sky: xr.Dataset, rover: RoverC
 def prepare_sites_folder(out_dir: str | os.PathLike, overwrite: bool) -> Path:
     """Check before any work that ``out_dir`` may receive a ranking, and create it.
 
-    A folder that holds only the horizon cube of an interrupted run (``horizon.nc`` or its
-    ``.part``) is resumed; any other file needs ``overwrite``.
+    The horizon cube of an earlier or interrupted run there (``horizon.nc`` or its ``.part``) is
+    reused or resumed when it matches; the ranking's own files need ``overwrite``.
 
     Raises
     ------
     LupexError
-        When ``out_dir`` is a file, or holds other files and ``overwrite`` is false.
+        When ``out_dir`` is a file, holds anything lupex did not write, or holds the ranking and
+        ``overwrite`` is false.
     """
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise LupexError(f"{out} exists and is not a folder")
-    if out.exists() and not overwrite and any(p.name not in _RESUMABLE for p in out.iterdir()):
-        raise LupexError(f"{out} already holds files; pass --overwrite to replace them")
-    for name in (CSV_NAME, PNG_NAME, *(f"{n}.tif" for n in MAP_STYLES)):
-        if (out / name).is_dir():
-            raise LupexError(f"{out / name} is a folder, not a file name")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
+    return claim_folder(out_dir, (CSV_NAME, PNG_NAME, *(f"{n}.tif" for n in MAP_STYLES)), overwrite,
+                        keep=HORIZON_ENTRIES)
 
 
 def write_sites_csv(table: pd.DataFrame, path: str | os.PathLike, overwrite: bool = False) -> Path:

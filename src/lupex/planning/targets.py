@@ -79,7 +79,7 @@ from ortools.util import optional_boolean_pb2
 from pydantic import BaseModel, ConfigDict, Field
 
 from lupex.errors import LupexError
-from lupex.files import atomic_output, check_writable
+from lupex.files import atomic_output, claim_folder
 from lupex.geo import xy_to_latlon
 from lupex.ice.prior import DRILL_DEPTH_M
 from lupex.planning.grid_search import CROSSED, MOVES, cost_to_go
@@ -1004,7 +1004,7 @@ def write_targets(site: SiteTargets, prior: xr.Dataset, dem: xr.DataArray, out_d
     dem : xarray.DataArray
         Heights [m] on the same grid, for the hillshade.
     out_dir : path-like
-        Existing output folder.
+        Output folder (:func:`lupex.files.claim_folder`: created, or one lupex made).
     overwrite : bool
         Whether existing files may be replaced.
 
@@ -1013,8 +1013,8 @@ def write_targets(site: SiteTargets, prior: xr.Dataset, dem: xr.DataArray, out_d
     list of Path
         The files written.
     """
-    out = Path(out_dir)
-    paths = [check_writable(out / name, overwrite) for name in OUTPUT_FILES]
+    out = claim_folder(out_dir, OUTPUT_FILES, overwrite)
+    paths = [out / name for name in OUTPUT_FILES]
     cand = site.candidates
     plan = site.plan
     rows = np.concatenate([[site.start_rc[0]], cand.rows])

@@ -33,7 +33,7 @@ from lupex.campaign.stats import (
 from lupex.errors import LupexError
 from lupex.files import atomic_output
 
-__all__ = ["write_campaign_report"]
+__all__ = ["report_files", "write_campaign_report"]
 
 STRATEGY = "sim.strategy"
 _REQUIRED = ("status", "drills", "mean_water_wt_pct_at_drills", "max_water_wt_pct",
@@ -49,6 +49,16 @@ class _Section:
     title: str
     body: str
     image: Path | None = None
+
+
+def report_files(varied: list[str]) -> list[str]:
+    """Names of every file :func:`write_campaign_report` may write for a campaign varying ``varied``."""
+    return ["campaign.html", "water_distribution.png", "p_lost.png", "strategies.png",
+            *(_sensitivity_file(name) for name in varied)]
+
+
+def _sensitivity_file(name: str) -> str:
+    return f"sensitivity_{re.sub(r'[^A-Za-z0-9]+', '_', name)}.png"
 
 
 def write_campaign_report(frame: pd.DataFrame, varied: list[str], out_dir: Path) -> list[Path]:
@@ -224,7 +234,7 @@ def _sensitivities(frame: pd.DataFrame, varied: list[str], out_dir: Path) -> lis
                                      "<p>Takes a single value over the finished runs: no sensitivity.</p>"))
             continue
         results = [sensitivity(frame, name, outcome) for outcome in _SENSITIVITY_OUTCOMES]
-        path = out_dir / f"sensitivity_{re.sub(r'[^A-Za-z0-9]+', '_', name)}.png"
+        path = out_dir / _sensitivity_file(name)
         _sensitivity_figure(frame, results, path)
         sections.append(_Section(f"Sensitivity to {name}", _sensitivity_table(results), path))
     return sections

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import xarray as xr
 
-from lupex.errors import LupexError
-from lupex.files import check_writable
+from lupex.files import claim_folder
 from lupex.raster import write_geotiff
 from lupex.report.quicklook import save_quicklook
 
@@ -25,23 +25,32 @@ class LayerStyle:
     vmax: float | None = None
 
 
-def prepare_folder(out_dir: Path, names: list[str], overwrite: bool) -> list[Path]:
-    """Create ``out_dir`` and check that ``NAME.tif`` and ``NAME.png`` may be written for every name.
+def prepare_folder(out_dir: Path, names: list[str], overwrite: bool, files: Sequence[str] = (),
+                   keep: Sequence[str] = ()) -> list[Path]:
+    """Check that ``NAME.tif`` and ``NAME.png`` for every name, and ``files``, may be written into
+    ``out_dir``, then create it (:func:`lupex.files.claim_folder`).
 
     Called before any long work, so a refusal costs nothing.
+
+    Parameters
+    ----------
+    out_dir : Path
+        The output folder.
+    names : list of str
+        Layer names.
+    overwrite : bool
+        Whether the command's own earlier outputs may be replaced.
+    files, keep : sequence of str
+        Further files written there, and entries resumed or reused there (``claim_folder``).
 
     Returns
     -------
     list of Path
-        The files that will be written, GeoTIFF then PNG for each name.
+        The layer files that will be written, GeoTIFF then PNG for each name.
     """
-    if out_dir.exists() and not out_dir.is_dir():
-        raise LupexError(f"{out_dir} exists and is not a folder")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [out_dir / f"{name}.{ext}" for name in names for ext in ("tif", "png")]
-    for path in paths:
-        check_writable(path, overwrite)
-    return paths
+    layer_files = [f"{name}.{ext}" for name in names for ext in ("tif", "png")]
+    claim_folder(out_dir, [*layer_files, *files], overwrite, keep)
+    return [out_dir / name for name in layer_files]
 
 
 def write_layer_files(layer: xr.DataArray, style: LayerStyle, out_dir: Path, relief: xr.DataArray | None,

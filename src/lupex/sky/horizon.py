@@ -66,6 +66,7 @@ from pyproj import CRS
 
 from lupex.constants import MOON_RADIUS_M
 from lupex.errors import LupexError
+from lupex.limits import MAX_HORIZON_AZIMUTHS, check_memory
 from lupex.raster import is_south_polar, pixel_size
 
 __all__ = [
@@ -73,6 +74,7 @@ __all__ = [
     "NO_HORIZON_DEG",
     "DemHorizons",
     "FarField",
+    "check_azimuth_count",
     "check_polar",
     "default_azimuths",
     "exact_march",
@@ -121,11 +123,26 @@ def tan_elevation(dz, r0, cos_t, sin_t, vers_t):
     return (dz * cos_t - r0 * vers_t) / ((r0 + dz) * sin_t)
 
 
-def default_azimuths(count: int = 360) -> NDArray:
-    """``count`` equally spaced grid azimuths starting at grid north [deg]."""
+def check_azimuth_count(count: int) -> int:
+    """``count`` itself, if a horizon cube may have that many azimuths (``MIN_AZIMUTHS`` to
+    :data:`lupex.limits.MAX_HORIZON_AZIMUTHS`, 8 to 3600).
+
+    Raises
+    ------
+    LupexError
+        For fewer than 8 or more than 3600 azimuths.
+    """
     if count < MIN_AZIMUTHS:
         raise LupexError(f"a horizon needs at least {MIN_AZIMUTHS} azimuths, got {count}")
-    return np.arange(count) * (360.0 / count)
+    if count > MAX_HORIZON_AZIMUTHS:
+        raise LupexError(f"a horizon takes at most {MAX_HORIZON_AZIMUTHS} azimuths (0.1 deg apart), got {count}; "
+                         "use fewer azimuths (finer spacing resolves nothing the DEM can)")
+    return count
+
+
+def default_azimuths(count: int = 360) -> NDArray:
+    """``count`` equally spaced grid azimuths starting at grid north [deg] (8 to 3600 of them)."""
+    return np.arange(check_azimuth_count(count)) * (360.0 / count)
 
 
 def grid_directions(azimuths_deg: NDArray) -> tuple[NDArray, NDArray]:
@@ -619,6 +636,9 @@ def horizon_angles(
     azimuths = validate_horizon_inputs(h, pixel_m, azimuths_deg, observer_height_m)
     if int(near_field_px) != near_field_px or near_field_px < 1:
         raise LupexError(f"near_field_px must be a positive whole number of pixels, got {near_field_px}")
+    check_memory(4.0 * azimuths.size * h.size, f"the horizons of a {h.shape[1]} x {h.shape[0]} pixel DEM at "
+                 f"{azimuths.size} azimuths at once", "compute fewer azimuths at a time (DemHorizons.chunks) "
+                 "or write them to a file with 'lupex horizon'")
     dcs, drs = grid_directions(azimuths)
     out = np.empty((azimuths.size, *h.shape), dtype=np.float32)
     far = _NO_FAR_FIELD if far_field is None else far_field.arrays

@@ -25,6 +25,7 @@ from lupex.files import check_writable
 from lupex.sky.horizon import MIN_AZIMUTHS
 
 __all__ = [
+    "HORIZON_ENTRIES",
     "HORIZON_SCALE_DEG",
     "dem_fingerprint",
     "open_horizon",
@@ -34,6 +35,10 @@ __all__ = [
 
 HORIZON_SCALE_DEG = 0.005
 """Quantisation step of stored horizon angles [deg]."""
+
+HORIZON_ENTRIES = ("horizon.nc", "horizon.nc.part")
+"""The horizon cube a command computes into its output folder, and its resumable part: kept and
+reused when made for the same DEM and settings (``write_horizon(reuse=True)``)."""
 
 _FILL = np.int16(-32768)
 _FORMAT_VERSION = 1
@@ -132,12 +137,16 @@ def write_horizon(
         ``progress(azimuths_done, azimuths_total)`` after each chunk.
     reuse : bool
         Keep an existing ``path`` made for exactly this DEM and these settings instead of
-        recomputing it (with ``overwrite``, one made otherwise is replaced).
+        recomputing it; one made otherwise is refused, or replaced with ``overwrite``.
     """
     azimuths = np.asarray(azimuths_deg, dtype=float)
     identity = _identity(dem, azimuths, observer_height_m, far_field)
-    if reuse and Path(path).exists() and _same_identity(Path(path), identity):
-        return Path(path)
+    if reuse and Path(path).exists():
+        if _same_identity(Path(path), identity):
+            return Path(path)
+        if not overwrite:
+            raise LupexError(f"{path} was computed for another DEM or other settings (azimuths, observer "
+                             "height, far field); pass --overwrite to replace it, or choose another --out")
     final = check_writable(path, overwrite)
     part = final.with_name(final.name + ".part")
     if not _same_identity(part, identity):

@@ -10,13 +10,68 @@ import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field
 
 from lupex.errors import LupexError
+from lupex.limits import check_memory
 from lupex.raster import like
 from lupex.report.layers import LayerStyle
 from lupex.sky.ephemeris import coverage
 from lupex.sky.illumination import build_table, longest_darkness_hours, mean_visibility, never_visible
 from lupex.sky.tracks import LUNAR_NODAL_CYCLE_H, epochs, sun_earth_tracks
 
-__all__ = ["MAP_STYLES", "IlluminationConfig", "illumination_maps", "psr_window"]
+__all__ = ["BAND_BYTES_PER_VALUE", "MAPS_BYTES_PER_PX", "MAP_STYLES", "IlluminationConfig", "check_maps_size",
+           "illumination_maps", "maps_bytes", "psr_window"]
+
+MAPS_BYTES_PER_PX = 160
+"""Peak memory of the illumination maps per DEM pixel [bytes]: the float64 maps, their float32
+layers and masks, and the quicklooks' hillshades. Measured: 154 B a pixel while ``lupex
+illuminate --horizon`` writes the layers and quicklooks, its most demanding phase on large DEMs
+(peak resident memory on 1024 x 1024 and 2048 x 2048 synthetic DEMs, minus the interpreter's)."""
+
+BAND_BYTES_PER_VALUE = 30
+"""Memory of reading the horizon cube a band of rows at a time, per horizon value in a band [bytes]:
+the stored int16, its float64 decoding and mask, the float32 band and its pixel-major copy
+(:func:`lupex.sky.illumination.pixel_major_blocks`, bands of 128 MB of float32, 33.5 million
+values). Measured: 955 MB with full bands, 470 MB with 16.8-million-value bands, while the maps
+are computed (the same runs, and ``lupex mission`` on a 512 x 512 site at 64 azimuths)."""
+
+_BAND_VALUES = (128 << 20) // 4
+_SUN_CYCLE_BYTES = 64 << 20  # the hourly Sun track of an 18.61-year cycle: 163,000 epochs of ~256 B
+
+
+def maps_bytes(shape: tuple[int, int], n_azimuths: int) -> float:
+    """Estimated peak memory of :func:`illumination_maps` and their files [bytes].
+
+    Parameters
+    ----------
+    shape : tuple of int
+        DEM rows and columns [pixels].
+    n_azimuths : int
+        Azimuths of the horizon cube [-].
+    """
+    ny, nx = shape
+    band = min(float(n_azimuths) * ny * nx, max(float(n_azimuths) * nx, _BAND_VALUES))
+    return float(ny) * nx * MAPS_BYTES_PER_PX + band * BAND_BYTES_PER_VALUE + _SUN_CYCLE_BYTES
+
+
+def check_maps_size(shape: tuple[int, int], n_azimuths: int) -> None:
+    """Refuse illumination maps of a DEM too large for this machine's memory, before reading it.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        DEM rows and columns [pixels] (a file's declared size will do).
+    n_azimuths : int
+        Azimuths of the horizon cube [-].
+
+    Raises
+    ------
+    LupexError
+        When :func:`maps_bytes` (the larger of its two phases, rounded up to their sum) exceeds
+        :func:`lupex.limits.memory_budget`.
+    """
+    ny, nx = shape
+    check_memory(maps_bytes(shape, n_azimuths), f"making the illumination maps of a {nx} x {ny} pixel DEM",
+                 "crop it with 'lupex terrain crop', or make the maps tile by tile with 'lupex illuminate --tile-px'")
+
 
 MAP_STYLES = {
     "sun_fraction_mean": LayerStyle("inferno", "mean visible fraction of the solar disk", 0, 1),
@@ -82,6 +137,7 @@ def illumination_maps(dem: xr.DataArray, horizon, config: IlluminationConfig,
     """
     step = step or (lambda message: None)
     n_az = horizon.shape[0]
+    check_maps_size(dem.shape, n_az)
     azimuths = getattr(horizon, "coords", {}).get("azimuth")
     if azimuths is not None and not np.allclose(azimuths.values, np.arange(n_az) * 360.0 / n_az):
         raise LupexError("the horizon cube's azimuths must be equally spaced from 0 deg")

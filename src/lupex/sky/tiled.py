@@ -84,13 +84,14 @@ from rasterio.windows import Window as RasterWindow
 from lupex.constants import MOON_RADIUS_M
 from lupex.errors import LupexError
 from lupex.files import atomic_output
+from lupex.limits import MAX_HORIZON_AZIMUTHS, check_memory
 from lupex.raster import geotiff_options, grid_array, is_south_polar, pixel_size
 from lupex.report.layers import prepare_folder
 from lupex.report.quicklook import save_quicklook
 from lupex.sky.horizon import DEFAULT_NEAR_FIELD_PX, DemHorizons, default_azimuths
 from lupex.sky.horizon_store import dem_fingerprint, write_horizon
-from lupex.sky.maps import MAP_STYLES, IlluminationConfig, illumination_maps
-from lupex.terrain.readers import DemFile, open_dem
+from lupex.sky.maps import MAP_STYLES, IlluminationConfig, illumination_maps, maps_bytes
+from lupex.terrain.readers import READ_BYTES_PER_PX, DemFile, open_dem
 
 __all__ = [
     "FAR_GRID_MAX_PX",
@@ -154,7 +155,8 @@ class TiledConfig(BaseModel):
     far_pixel_m: float | None = Field(
         None, gt=0.0, description="Pixel of the far-field grid [m], rounded to whole DEM pixels; default "
         f"{FAR_MIN_FACTOR} DEM pixels or the DEM's side / {FAR_GRID_MAX_PX}, whichever is larger.")
-    n_azimuths: int = Field(360, ge=8, le=3600, description="Equally spaced grid azimuths of the horizons.")
+    n_azimuths: int = Field(360, ge=8, le=MAX_HORIZON_AZIMUTHS, description="Equally spaced grid azimuths of the "
+                            "horizons (at most lupex.limits.MAX_HORIZON_AZIMUTHS).")
     keep_horizons: bool = Field(False, description="Also keep each tile's horizon cube (tiles/horizon_RRR_CCC.nc).")
 
 
@@ -351,6 +353,7 @@ def plan_tiled(dem_path: str | os.PathLike, config: IlluminationConfig, tiled: T
     margin_m = default_margin_m(survey) if tiled.margin_m is None else tiled.margin_m
     margin_px = math.ceil(margin_m / pixel_m)
     tiles = plan_tiles(dem_file.height, dem_file.width, tiled.tile_px, margin_px)
+    check_tile_memory(tiles, tiled.n_azimuths)
     identity = json.dumps({
         "lupex_tiling": TILING_FORMAT, "dem": survey.fingerprint(), "shape": [dem_file.height, dem_file.width],
         "illumination": config.model_dump(), "n_azimuths": tiled.n_azimuths,
@@ -360,6 +363,30 @@ def plan_tiled(dem_path: str | os.PathLike, config: IlluminationConfig, tiled: T
     job = TileJob(str(dem_path), config, tiled.n_azimuths, tiled.keep_horizons, margin_px, survey.factor,
                   far_reach_m(survey), identity)
     return TiledPlan(job, survey, tiles)
+
+
+def check_tile_memory(tiles: list[Tile], n_azimuths: int) -> None:
+    """Refuse tiles whose task would not fit in this machine's memory, before any is computed.
+
+    A task's peak is its window read (``READ_BYTES_PER_PX`` a window pixel), a chunk of azimuths
+    of the window's horizons (``WINDOW_CHUNK_BYTES``, at least one azimuth), the core's horizon
+    cube (4 B a core pixel and azimuth) and the core's maps (:func:`lupex.sky.maps.maps_bytes`).
+    Each local worker runs one task at a time, so a machine with W workers needs W times this.
+
+    Raises
+    ------
+    LupexError
+        When the largest tile's task exceeds :func:`lupex.limits.memory_budget`.
+    """
+    def shape(part: tuple[slice, slice]) -> tuple[int, int]:
+        return part[0].stop - part[0].start, part[1].stop - part[1].start
+
+    window = max(math.prod(shape(tile.window)) for tile in tiles)
+    core = max((shape(tile.core) for tile in tiles), key=math.prod)
+    peak = (float(window) * READ_BYTES_PER_PX + max(WINDOW_CHUNK_BYTES, 4.0 * window)
+            + 4.0 * n_azimuths * math.prod(core) + maps_bytes(core, n_azimuths))
+    check_memory(peak, f"one tile ({math.prod(core):,} core pixels in a window of {window:,}, {n_azimuths} "
+                 "azimuths)", "choose a smaller --tile-px or --margin-km")
 
 
 # --- output folder --------------------------------------------------------------------------
@@ -381,7 +408,7 @@ def prepare_tiled_folder(plan: TiledPlan, out_dir: Path, overwrite: bool) -> Non
         When a map exists, or the folder holds tiles of another DEM or other settings, and
         ``overwrite`` is false (with it, those tiles are deleted).
     """
-    prepare_folder(out_dir, list(MAP_STYLES), overwrite)
+    prepare_folder(out_dir, list(MAP_STYLES), overwrite, keep=("tiles",))
     folder = out_dir / "tiles"
     stamp = folder / "tiling.json"
     if folder.exists() and (not stamp.is_file() or stamp.read_text() != plan.job.identity):
@@ -512,7 +539,9 @@ def compute_tiles(plan: TiledPlan, out_dir: Path, client,
     progress(done, len(plan.tiles))
     if not todo:
         return 0
-    far = client.scatter(plan.survey.far, broadcast=True)
+    # A key of its own (hash=False): a key shared with an earlier call on this client can be
+    # released by that call's clean-up while these tasks wait on it ("lost dependencies").
+    far = client.scatter(plan.survey.far, broadcast=True, hash=False)
     hosts = tasks_by_host(client)
     futures = [client.submit(compute_tile, plan.job, tile, str(out_dir), far, hosts, pure=False) for tile in todo]
     try:

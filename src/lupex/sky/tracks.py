@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 from lupex.constants import MOON_RADIUS_M
 from lupex.errors import LupexError
 from lupex.geo import local_to_grid_azimuth, xy_to_latlon
+from lupex.limits import MAX_EPOCHS, check_count
 from lupex.sky.ephemeris import coverage, parse_utc, sun_earth_topocentric
 from lupex.sky.illumination import BodyTrack, azimuth_split
 
@@ -44,7 +45,8 @@ def epochs(start, end, step_h: float) -> NDArray:
     Raises
     ------
     LupexError
-        When the end is not after the start, or the period lies outside the ephemeris.
+        When the end is not after the start, the period lies outside the ephemeris, or it
+        holds more than :data:`lupex.limits.MAX_EPOCHS` epochs.
     """
     t0, t1 = parse_utc([start, end])
     if t1 <= t0:
@@ -56,7 +58,17 @@ def epochs(start, end, step_h: float) -> NDArray:
     if step_ns <= 0:
         raise LupexError("the time step must be positive")
     count = int((t1 - t0) / np.timedelta64(step_ns, "ns")) + 1
+    span = " to ".join(np.datetime_as_string(t, unit="s") for t in (t0, t1))
+    check_count(count, MAX_EPOCHS, f"the epochs from {span} every {_duration(step_h)}",
+                "choose a coarser time step or a shorter period")
     return t0 + np.arange(count) * np.timedelta64(step_ns, "ns")
+
+
+def _duration(hours: float) -> str:
+    """A time step for people: ``6 h``, ``30 min``, ``1 s``."""
+    if hours >= 1.0:
+        return f"{hours:g} h"
+    return f"{hours * 60:g} min" if hours >= 1 / 60 else f"{hours * 3600:g} s"
 
 
 def sun_earth_tracks(reference_xy: tuple[float, float], height_m: float, times: NDArray,

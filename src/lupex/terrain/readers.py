@@ -5,6 +5,10 @@ with ``NaN`` for missing data. PDS3 LOLA labels state ``PLANETARY_RADIUS = DN *
 SCALING_FACTOR + OFFSET`` with OFFSET the reference radius, so the height is ``DN *
 SCALING_FACTOR``; GDAL reports that radius as the band offset, which is why PDS3 products
 are read by lupex's own label reader instead of GDAL's PDS driver.
+
+Grids come out north-up (see :func:`lupex.raster.north_up`) whatever order the file stores its
+pixels in: south-up, east-to-west and quarter-turned files are reordered exactly, and a file on
+a rotated grid is refused (only ``lupex terrain crop`` reads it, to warp it).
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from pyproj import CRS
 
 from lupex.constants import MOON_RADIUS_M
 from lupex.errors import LupexError
-from lupex.raster import grid_array, pixel_size
+from lupex.limits import check_memory
+from lupex.raster import grid_array, north_up, pixel_size
 from lupex.terrain import pds3
 
 __all__ = ["DemFile", "open_dem", "read_dem"]
@@ -58,6 +63,11 @@ def lunar_crs(crs: CRS | None, source: str) -> CRS:
 class DemFile:
     """An opened DEM file: its grid geometry and how to turn stored values into heights.
 
+    The geometry is that of the north-up grid :meth:`read` returns, which differs from the
+    file's own when the file stores its pixels in another order (``stored_transform``). A file
+    on a rotated grid keeps its own geometry and :meth:`read` refuses it (``refusal``); only
+    warping code (:func:`lupex.terrain.reproject.crop_to_polar`) reads it, with :meth:`heights`.
+
     Attributes
     ----------
     path : Path
@@ -76,6 +86,11 @@ class DemFile:
         ``"PDS3"`` or the GDAL driver that reads the file.
     pds3_image : lupex.terrain.pds3.Pds3Image or None
         The label's description when the file is a PDS3 product.
+    stored_transform : affine.Affine or None
+        The file's own transform when it stores the pixels in another order than north-up;
+        None when the two agree.
+    refusal : str or None
+        Why :meth:`read` refuses the file (a rotated grid), or None.
     """
 
     path: Path
@@ -88,11 +103,13 @@ class DemFile:
     nodata: float | None
     format: str
     pds3_image: pds3.Pds3Image | None = None
+    stored_transform: Affine | None = None
+    refusal: str | None = None
 
     def pixel_size_m(self) -> float:
-        """Pixel height on the ground [m]; for a geographic grid, degrees of latitude on the
-        1737.4 km sphere."""
-        size = abs(self.transform.e)
+        """Pixel height on the ground [m] (the length of one row step); for a geographic grid,
+        degrees of latitude on the 1737.4 km sphere."""
+        size = float(np.hypot(self.transform.b, self.transform.e))
         return size * np.pi / 180.0 * MOON_RADIUS_M if self.crs.is_geographic else size
 
     def read(self, window: Window | None = None) -> xr.DataArray:
@@ -101,27 +118,63 @@ class DemFile:
         Parameters
         ----------
         window : tuple of slice, optional
-            Rows and columns to read, e.g. ``(slice(0, 100), slice(50, 150))``.
+            Rows and columns of the north-up grid to read, e.g. ``(slice(0, 100), slice(50, 150))``.
 
         Returns
         -------
         xarray.DataArray
-            Heights above the 1737.4 km sphere [m], float32, NaN where missing.
+            Heights above the 1737.4 km sphere [m], float32, NaN where missing, north-up.
+
+        Raises
+        ------
+        LupexError
+            For a file on a rotated grid (``refusal``), or one that cannot be read.
+        """
+        if self.refusal:
+            raise LupexError(self.refusal)
+        rows, cols = window or (slice(0, self.height), slice(0, self.width))
+        return grid_array(
+            self.heights(window), self.transform @ Affine.translation(cols.start, rows.start), self.crs,
+            "height", "m", "height above the 1737.4 km lunar sphere",
+        )
+
+    def heights(self, window: Window | None = None) -> np.ndarray:
+        """Heights in a window of the grid this object describes, as a bare array.
+
+        Parameters
+        ----------
+        window : tuple of slice, optional
+            Rows and columns of the grid of ``width``, ``height`` and ``transform`` (north-up,
+            or a rotated file's own grid).
+
+        Returns
+        -------
+        numpy.ndarray
+            Heights above the 1737.4 km sphere [m], float32, C-ordered, NaN where missing.
         """
         rows, cols = window or (slice(0, self.height), slice(0, self.width))
         if not (0 <= rows.start < rows.stop <= self.height and 0 <= cols.start < cols.stop <= self.width):
             raise ValueError(f"window {window} outside the {self.height} x {self.width} grid")
+        check_read_size(self.path, rows.stop - rows.start, cols.stop - cols.start)
+        if self.stored_transform is None:
+            return self._stored_heights(rows, cols)
+        # the window's corners, carried from this grid's pixels into the file's own
+        to_stored = ~self.stored_transform @ self.transform
+        (c0, r0), (c1, r1) = to_stored @ (cols.start, rows.start), to_stored @ (cols.stop, rows.stop)
+        r0, r1, c0, c1 = (int(round(v)) for v in (min(r0, r1), max(r0, r1), min(c0, c1), max(c0, c1)))
+        stored = self._stored_heights(slice(r0, r1), slice(c0, c1))
+        values, _ = north_up(stored, self.stored_transform @ Affine.translation(c0, r0), self.path.name)
+        return np.ascontiguousarray(values)
+
+    def _stored_heights(self, rows: slice, cols: slice) -> np.ndarray:
+        """Heights [m] of a window of the file in its own pixel order."""
         stored = self._read_pds3(rows, cols) if self.pds3_image else self._read_gdal(rows, cols)
         heights = stored.astype(np.float64)
         if self.nodata is not None:
             heights[stored == self.nodata] = np.nan
         if self.scale != 1.0 or self.offset != 0.0:
             heights = heights * self.scale + self.offset
-        transform = self.transform @ Affine.translation(cols.start, rows.start)
-        return grid_array(
-            heights.astype(np.float32), transform, self.crs, "height", "m",
-            "height above the 1737.4 km lunar sphere",
-        )
+        return heights.astype(np.float32)
 
     def _read_gdal(self, rows: slice, cols: slice) -> np.ndarray:
         try:
@@ -156,6 +209,20 @@ def _detached_label(image_path: Path) -> Path | None:
     return None
 
 
+def _geometry(path: Path, rows: int, cols: int, transform: Affine) -> dict:
+    """The :class:`DemFile` geometry fields of a file of ``rows`` x ``cols`` pixels stored with
+    ``transform``: its north-up grid, or its own grid and the refusal when it is rotated."""
+    try:
+        # a zero-size stand-in for the pixels: only the shape and transform are needed here
+        grid, north = north_up(np.broadcast_to(np.float32(0), (rows, cols)), transform, path.name)
+    except LupexError as exc:
+        return {"width": cols, "height": rows, "transform": transform, "refusal": str(exc)}
+    geometry = {"width": grid.shape[1], "height": grid.shape[0], "transform": north}
+    if north != transform:
+        geometry["stored_transform"] = transform
+    return geometry
+
+
 def _open_pds3(label_path: Path, user_path: Path) -> DemFile:
     image = pds3.image_geometry(pds3.read_label(label_path), label_path)
     size = image.image_path.stat().st_size
@@ -172,10 +239,9 @@ def _open_pds3(label_path: Path, user_path: Path) -> DemFile:
         )
     crs = lunar_crs(CRS.from_proj4(image.proj4), user_path.name)
     return DemFile(
-        path=user_path, width=image.samples, height=image.lines,
-        transform=Affine(*image.transform), crs=crs,
-        scale=image.scaling_factor, offset=image.height_offset_m(),
+        path=user_path, crs=crs, scale=image.scaling_factor, offset=image.height_offset_m(),
         nodata=image.missing, format="PDS3", pds3_image=image,
+        **_geometry(user_path, image.lines, image.samples, Affine(*image.transform)),
     )
 
 
@@ -190,9 +256,9 @@ def _open_gdal(path: Path) -> DemFile:
             if abs(offset - MOON_RADIUS_M) < 100_000.0:
                 offset -= MOON_RADIUS_M  # the band offset is the reference radius, as in LOLA
             return DemFile(
-                path=path, width=ds.width, height=ds.height, transform=ds.transform, crs=crs,
-                scale=float(scale), offset=float(offset),
+                path=path, crs=crs, scale=float(scale), offset=float(offset),
                 nodata=None if ds.nodata is None else float(ds.nodata), format=ds.driver,
+                **_geometry(path, ds.height, ds.width, ds.transform),
             )
     except rasterio.errors.RasterioError as exc:
         raise LupexError(f"{path} is not a readable raster: {_first_line(exc)}") from None
@@ -245,10 +311,32 @@ def read_dem(path: str | os.PathLike) -> xr.DataArray:
     Raises
     ------
     LupexError
-        As :func:`open_dem`, and for non-square pixels or a DEM without any valid height.
+        As :func:`open_dem`, and for a rotated grid, non-square pixels or a DEM without any
+        valid height.
     """
     dem = open_dem(path).read()
     pixel_size(dem)
     if not np.isfinite(dem.values).any():
         raise LupexError(f"{path} holds no valid height (every pixel is nodata)")
     return dem
+
+
+READ_BYTES_PER_PX = 32
+"""Peak memory of reading a DEM window, per pixel [bytes]: the stored values (up to 8 B), the
+float64 heights and their scaled copy (16 B), and the float32 result with its north-up copy (8 B)."""
+
+
+def check_read_size(path: Path, rows: int, cols: int) -> None:
+    """Refuse, before reading, a window of ``rows`` x ``cols`` pixels that would not fit in memory.
+
+    A file's declared size is only checked when it is read whole; windowed reads (the tiled
+    path's) are checked for the window alone.
+
+    Raises
+    ------
+    LupexError
+        When ``READ_BYTES_PER_PX`` a pixel exceeds :func:`lupex.limits.memory_budget`.
+    """
+    check_memory(float(rows) * cols * READ_BYTES_PER_PX, f"reading {cols} x {rows} pixels of {path.name}",
+                 "crop it with 'lupex terrain crop', or make illumination maps tile by tile with "
+                 "'lupex illuminate --tile-px'")

@@ -7,7 +7,9 @@ down when the target pixels are much larger than the source's, and sampled bilin
 Nodata propagates through the interpolation: a target pixel whose four source neighbours
 are not all valid is missing. When averaging down, a block's mean uses its valid pixels.
 Target pixels within half a source pixel beyond the source's first or last row (for a global
-product, the poles) take the nearest row's value.
+product, the poles) take the nearest row's value. The source may store its pixels in any order
+(it is read north-up) or lie on a rotated grid (read in its own pixel order, with the affine
+transform inverted in full), so a crop is also how to bring a rotated DEM onto a north-up grid.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def _wraps_in_longitude(dem: DemFile) -> bool:
         dem.crs.coordinate_operation is not None
         and "Equidistant Cylindrical" in dem.crs.coordinate_operation.method_name
     )
-    return is_cylindrical and abs(dem.width * abs(dem.transform.a) - full_turn) < 1e-3 * full_turn
+    return is_cylindrical and abs(dem.width * dem.transform.a - full_turn) < 1e-3 * full_turn
 
 
 def crop_to_polar(
@@ -96,9 +98,16 @@ def crop_to_polar(
         sx, sy = to_source.transform(x, y)
     except ProjError as exc:
         raise LupexError(f"cannot transform to the DEM's CRS: {exc}") from None
-    source = dem.transform
-    cols = (np.asarray(sx) - source.c) / source.a - 0.5
-    rows = (np.asarray(sy) - source.f) / source.e - 0.5
+    source = dem.transform  # north-up, or a rotated file's own grid
+    if source.b == 0 and source.d == 0:
+        cols = (np.asarray(sx) - source.c) / source.a - 0.5
+        rows = (np.asarray(sy) - source.f) / source.e - 0.5
+    else:
+        if source.determinant == 0:
+            raise LupexError(f"{dem.path.name} has a degenerate transform {tuple(source)[:6]}; it has no map grid")
+        inverse = ~source
+        cols = inverse.a * np.asarray(sx) + inverse.b * np.asarray(sy) + inverse.c - 0.5
+        rows = inverse.d * np.asarray(sx) + inverse.e * np.asarray(sy) + inverse.f - 0.5
     factor = max(1, int(resolution_m / _source_pixel_m(dem)))
     heights = _sample(dem, rows, cols, factor, _RESAMPLING_ORDER[resampling])
     if not np.isfinite(heights).any():
@@ -128,7 +137,7 @@ def _sample(dem: DemFile, rows: np.ndarray, cols: np.ndarray, factor: int, order
     else:
         c0 = _window_start(cols_in.min(), factor)
         c1 = min(int(np.ceil(cols_in.max())) + factor + 1, dem.width)
-    window = dem.read((slice(r0, r1), slice(c0, c1))).values.astype(np.float64)
+    window = dem.heights((slice(r0, r1), slice(c0, c1))).astype(np.float64)
     local_rows, local_cols = rows_in - r0, cols_in - c0
     if factor > 1:
         window = _block_mean(window, factor)

@@ -18,9 +18,10 @@ import numpy as np
 import xarray as xr
 
 from lupex.errors import LupexError
-from lupex.files import atomic_output, check_writable, read_manifest
+from lupex.files import atomic_output, read_manifest
+from lupex.raster import read_grid
 from lupex.report.layers import LayerStyle, prepare_folder, write_layer_files
-from lupex.sky.horizon_store import dem_fingerprint
+from lupex.sky.horizon_store import HORIZON_ENTRIES, dem_fingerprint
 
 __all__ = ["EXTRA_STYLES", "ICE_DEPTH_LIMIT_M", "MANIFEST_NAME", "NO_STABLE_ICE", "SUBSURFACE_NAME",
            "THERMAL_STYLES", "prepare_thermal_folder", "read_thermal", "write_manifest", "write_thermal"]
@@ -50,10 +51,10 @@ EXTRA_STYLES = {"tmin": LayerStyle("inferno", "annual minimum surface temperatur
 
 
 def prepare_thermal_folder(out_dir: Path, overwrite: bool) -> None:
-    """Check before any work that every file of a thermal folder may be written."""
-    prepare_folder(out_dir, [*THERMAL_STYLES, *EXTRA_STYLES], overwrite)
-    for name in (SUBSURFACE_NAME, MANIFEST_NAME):
-        check_writable(out_dir / name, overwrite)
+    """Check before any work that every file of a thermal folder may be written (a horizon cube
+    computed there is reused when it matches)."""
+    prepare_folder(out_dir, [*THERMAL_STYLES, *EXTRA_STYLES], overwrite, files=(SUBSURFACE_NAME, MANIFEST_NAME),
+                   keep=HORIZON_ENTRIES)
 
 
 def write_thermal(out_dir: Path, dem: xr.DataArray, maps: xr.Dataset, subsurface: xr.Dataset, settings: dict,
@@ -105,8 +106,6 @@ def read_thermal(folder: str | Path, dem: xr.DataArray) -> xr.Dataset:
     LupexError
         When a layer or the manifest is missing, or the maps belong to another DEM.
     """
-    import rioxarray  # noqa: F401  (registers the .rio accessor)
-
     folder = Path(folder)
     _, identity = read_manifest(folder, MANIFEST_NAME, "thermal", "lupex thermal map")
     if identity.get("dem_fingerprint") != dem_fingerprint(dem):
@@ -117,7 +116,7 @@ def read_thermal(folder: str | Path, dem: xr.DataArray) -> xr.Dataset:
         path = folder / f"{name}.tif"
         if not path.is_file():
             raise LupexError(f"thermal folder {folder} has no {path.name}")
-        layer = xr.open_dataarray(path, engine="rasterio").squeeze("band", drop=True).load()
+        layer = read_grid(path, name)
         if layer.shape != dem.shape or not np.allclose(layer["x"].values, dem["x"].values) or not np.allclose(
                 layer["y"].values, dem["y"].values):
             raise LupexError(f"{path} is not on the DEM's grid")
