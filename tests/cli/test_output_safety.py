@@ -264,3 +264,22 @@ def test_sigterm_stops_a_mission_like_ctrl_c_and_leaves_no_debris(inputs, tmp_pa
     for name in summary["outputs"]:
         assert (out / name).exists(), name
     assert [p.name for p in tmp_path.iterdir()] == ["m"]
+
+
+def test_a_killed_missions_debris_is_removed_by_the_next_run(cli, inputs, tmp_path):
+    out = tmp_path / "m"
+    process = subprocess.Popen([*LUPEX, "-q", *map(str, COMMANDS["mission"](inputs, out))],
+                               stderr=subprocess.DEVNULL)
+    wait_for(lambda: any(p.name.startswith(".m~lupex~") for p in tmp_path.iterdir()))
+    process.kill()
+    process.wait(timeout=60)
+    assert [p for p in tmp_path.iterdir() if p.name.startswith(".m~lupex~")]  # SIGKILL leaves it behind
+    assert cli("-q", *COMMANDS["mission"](inputs, out), "--days", 0.5).code == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["m"]
+
+
+def test_quiet_means_quiet_even_with_dask_workers(inputs, tmp_path):
+    args = ["-q", *COMMANDS["illuminate --tile-px"](inputs, tmp_path / "tiled")]
+    result = subprocess.run([*LUPEX, *map(str, args)], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
