@@ -18,6 +18,7 @@ from lupex.files import (
     atomic_outputs,
     check_folder,
     claim_folder,
+    output_lock,
     remove_stale_temporaries,
 )
 
@@ -155,4 +156,29 @@ def test_an_interrupted_file_leaves_nothing(tmp_path):
     with pytest.raises(KeyboardInterrupt), atomic_output(tmp_path / "a.csv") as tmp:
         tmp.write_text("half")
         raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_one_writer_at_a_time_and_a_dead_writers_lock_is_taken_over(tmp_path):
+    out = tmp_path / "out"
+    with output_lock(out):
+        with pytest.raises(LupexError, match=rf"another lupex run \(process {os.getpid()} on .*\) is writing"):
+            with output_lock(out):
+                pass
+    assert list(tmp_path.iterdir()) == []  # released and removed
+    holder = subprocess.Popen([sys.executable, "-c", f"""
+import sys, time
+from lupex.files import output_lock
+with output_lock({str(out)!r}):
+    print("held", flush=True)
+    time.sleep(600)
+"""], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    with pytest.raises(LupexError, match=f"process {holder.pid}"), output_lock(out):
+        pass
+    holder.kill()
+    holder.wait(timeout=60)
+    assert [p.name for p in tmp_path.iterdir()] == [".out.lupex-lock"]  # SIGKILL left the file, not the lock
+    with output_lock(out):
+        pass
     assert list(tmp_path.iterdir()) == []

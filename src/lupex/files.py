@@ -10,13 +10,14 @@ without ``--overwrite``, so ``--overwrite`` can only ever replace lupex's own ou
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import re
 import shutil
 import socket
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from lupex import __version__
@@ -30,6 +31,7 @@ __all__ = [
     "check_folder",
     "check_writable",
     "claim_folder",
+    "output_lock",
     "read_manifest",
     "remove_stale_temporaries",
 ]
@@ -47,8 +49,11 @@ def _temp_prefix(final: Path) -> str:
     return f".{final.name}{_TEMP_TAG}{socket.gethostname().replace('~', '-')}~{os.getpid()}~"
 
 
+_LOCK_SUFFIX = ".lupex-lock"
+
+
 def _is_temporary(name: str) -> bool:
-    return name.startswith(".") and _TEMP_RE.search(name) is not None
+    return name.startswith(".") and (_TEMP_RE.search(name) is not None or name.endswith(_LOCK_SUFFIX))
 
 
 def _process_alive(pid: int) -> bool:
@@ -339,6 +344,12 @@ def atomic_folder(path: str | os.PathLike, overwrite: bool = False) -> Iterator[
 
     check_existing()
     final.parent.mkdir(parents=True, exist_ok=True)
+    with output_lock(final):
+        yield from _replace_folder(final, check_existing)
+
+
+def _replace_folder(final: Path, check_existing: Callable[[], None]) -> Iterator[Path]:
+    """The body of :func:`atomic_folder`, run while it holds the folder's lock."""
     remove_stale_temporaries(final.parent, final.name)
     tmp = Path(tempfile.mkdtemp(prefix=_temp_prefix(final), suffix=".part", dir=final.parent))
     try:
@@ -356,6 +367,47 @@ def atomic_folder(path: str | os.PathLike, overwrite: bool = False) -> Iterator[
             os.replace(tmp, final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def output_lock(path: str | os.PathLike) -> Iterator[None]:
+    """Be the only lupex run writing ``path`` (a file or a folder) while the block runs.
+
+    The lock is an advisory ``flock`` on ``.NAME.lupex-lock`` beside ``path``, which records its
+    owner for the message; the operating system releases it when the owner ends, however it
+    ends (SIGKILL included), so a dead run's lock is taken over without any clean-up.
+
+    Raises
+    ------
+    LupexError
+        At once, when another process holds the lock, naming it and the fix.
+    """
+    target = Path(path)
+    target.absolute().parent.mkdir(parents=True, exist_ok=True)
+    lock = target.absolute().parent / f".{target.absolute().name}{_LOCK_SUFFIX}"
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.read(fd, 200).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise LupexError(f"another lupex run ({owner}) is writing {path}; wait for it to end, or choose "
+                             "another output") from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(lock).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:  # not a lock file its previous owner removed while this run opened it
+            break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"process {os.getpid()} on {socket.gethostname()}".encode())
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+        os.close(fd)
 
 
 def read_manifest(folder: str | os.PathLike, name: str, kind: str, command: str) -> tuple[Path, dict]:

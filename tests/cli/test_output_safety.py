@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from lupex.cli.main import run
-from lupex.files import MANIFEST_NAME
+from lupex.files import MANIFEST_NAME, output_lock
 from lupex.geo import xy_to_latlon
 from lupex.terrain.readers import read_dem
 from tests.conftest import assert_one_line_error
@@ -283,3 +283,20 @@ def test_quiet_means_quiet_even_with_dask_workers(inputs, tmp_path):
     result = subprocess.run([*LUPEX, *map(str, args)], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
+
+
+LOCKED = {
+    "horizon": lambda i, out: ["horizon", i["dem"], "--azimuths", 16, "--out", out / "h.nc"],
+    **{name: COMMANDS[name] for name in ("illuminate", "illuminate --tile-px", "thermal map", "mission",
+                                         "campaign run")},
+}
+
+
+@pytest.mark.parametrize("command", list(LOCKED))
+def test_a_second_run_on_the_same_output_is_refused_at_once(cli, inputs, tmp_path, command):
+    args = LOCKED[command](inputs, tmp_path / "out")
+    target = args[-1]
+    with output_lock(target):  # another run holds it (flock: any other open of the lock file conflicts)
+        result = cli("-q", *args)
+    assert_one_line_error(result, "another lupex run", f"is writing {target}", "wait for it to end")
+    assert not Path(target).exists()

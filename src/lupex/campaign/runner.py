@@ -21,6 +21,7 @@ from lupex.campaign.spec import Campaign, Run
 from lupex.campaign.store import CampaignFolder
 from lupex.campaign.tasks import ensure_site, run_one, site_key
 from lupex.cluster import connect
+from lupex.files import output_lock
 from lupex.mission import MissionConfig, check_site
 
 __all__ = ["CampaignInterrupted", "CampaignResult", "run_campaign"]
@@ -101,7 +102,14 @@ def run_campaign(campaign: Campaign, out_dir: str | Path, workers: int = 2, sche
     """
     on_run = on_run or (lambda finished, total: None)
     step = step or (lambda message: None)
-    folder = CampaignFolder(Path(out_dir), campaign)
+    with output_lock(out_dir):  # a second run on the same folder is refused at once
+        return _run_locked(CampaignFolder(Path(out_dir), campaign), workers, scheduler, on_run, step)
+
+
+def _run_locked(folder: CampaignFolder, workers: int, scheduler: str | None, on_run: Callable[[int, int], None],
+                step: Callable[[str], Any]) -> CampaignResult:
+    """:func:`run_campaign` while it holds the folder's lock."""
+    campaign = folder.campaign
     folder.check()
     done = folder.finished()
     todo = [run for run in campaign.runs if run.run_id not in done]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from lupex.cli.options import overwrite_option, progress_bar
-from lupex.files import check_writable
+from lupex.files import check_writable, output_lock
 from lupex.limits import MAX_HORIZON_AZIMUTHS
 from lupex.sky.horizon import MIN_AZIMUTHS, check_azimuth_count
 from lupex.sky.horizon_map import check_horizon_size, check_request, compute_horizon_file
@@ -31,7 +31,7 @@ def horizon(dem_path, azimuths, observer_height, far_field, out, overwrite) -> N
     dem = read_dem(dem_path)
     far_dem = read_dem(far_field) if far_field else None
     check_request(dem, azimuths, observer_height, far_dem)
-    with progress_bar("horizons (azimuths)") as update:
+    with output_lock(out), progress_bar("horizons (azimuths)") as update:  # one run writes OUT at a time
         path = compute_horizon_file(dem, out, azimuths, observer_height, overwrite, progress=update,
                                     far_dem=far_dem, far_label=str(far_field or ""))
     click.echo(str(path))

@@ -10,6 +10,7 @@ from lupex.cli.options import azimuths_option, overwrite_option, progress, progr
 from lupex.cluster import connect
 from lupex.config import build
 from lupex.errors import LupexError
+from lupex.files import output_lock
 from lupex.report.layers import prepare_folder, write_layer_files
 from lupex.sky.horizon_map import check_request, compute_horizon_file
 from lupex.sky.horizon_store import HORIZON_ENTRIES, open_horizon
@@ -70,20 +71,21 @@ def illuminate(dem_path, start, end, step, horizon_file, azimuths, far_field, ob
     if not horizon_file:
         check_request(dem, azimuths, observer_height, far_dem)
     out = Path(out_dir)
-    prepare_folder(out, list(MAP_STYLES), overwrite, keep=HORIZON_ENTRIES)
-    if horizon_file:
-        horizon = open_horizon(horizon_file, dem, observer_height)
-    else:
-        # Resumes an interrupted cube for the same settings; one made otherwise needs --overwrite.
-        cube = out / "horizon.nc"
-        with progress_bar("horizons (azimuths)") as update:
-            compute_horizon_file(dem, cube, azimuths, observer_height, overwrite=overwrite, progress=update,
-                                 far_dem=far_dem, far_label=str(far_field or ""), reuse=True)
-        horizon = open_horizon(cube, dem, observer_height)
-    maps = illumination_maps(dem, horizon, config, step=progress)
-    for name, style in MAP_STYLES.items():
-        for path in write_layer_files(maps[name], style, out, dem, overwrite):
-            click.echo(str(path))
+    with output_lock(out):  # a second run writing OUT is refused at once
+        prepare_folder(out, list(MAP_STYLES), overwrite, keep=HORIZON_ENTRIES)
+        if horizon_file:
+            horizon = open_horizon(horizon_file, dem, observer_height)
+        else:
+            # Resumes an interrupted cube for the same settings; one made otherwise needs --overwrite.
+            cube = out / "horizon.nc"
+            with progress_bar("horizons (azimuths)") as update:
+                compute_horizon_file(dem, cube, azimuths, observer_height, overwrite=overwrite, progress=update,
+                                     far_dem=far_dem, far_label=str(far_field or ""), reuse=True)
+            horizon = open_horizon(cube, dem, observer_height)
+        maps = illumination_maps(dem, horizon, config, step=progress)
+        for name, style in MAP_STYLES.items():
+            for path in write_layer_files(maps[name], style, out, dem, overwrite):
+                click.echo(str(path))
 
 
 def _illuminate_tiled(dem_path, config, tiled, horizon_file, far_field, workers, scheduler, out, overwrite) -> None:
@@ -94,9 +96,10 @@ def _illuminate_tiled(dem_path, config, tiled, horizon_file, far_field, workers,
     if scheduler is not None and workers is not None:
         raise LupexError("--workers starts local workers; with --scheduler the cluster's own workers are used")
     open_polar_dem(dem_path)
-    prepare_folder(out, list(MAP_STYLES), overwrite, keep=("tiles",))
-    with (connect(workers=DEFAULT_WORKERS if workers is None else workers, scheduler=scheduler) as client,
-          progress_bar("tiles") as update):
-        paths = tiled_illumination(dem_path, config, tiled, out, client, overwrite, update, step=progress)
-    for path in paths:
-        click.echo(str(path))
+    with output_lock(out):  # a second run writing OUT is refused at once
+        prepare_folder(out, list(MAP_STYLES), overwrite, keep=("tiles",))
+        with (connect(workers=DEFAULT_WORKERS if workers is None else workers, scheduler=scheduler) as client,
+              progress_bar("tiles") as update):
+            paths = tiled_illumination(dem_path, config, tiled, out, client, overwrite, update, step=progress)
+        for path in paths:
+            click.echo(str(path))

@@ -9,6 +9,7 @@ import click
 from lupex.cli.options import azimuths_option, echo_json, json_option, overwrite_option, progress, progress_bar
 from lupex.config import build, load_toml
 from lupex.errors import LupexError
+from lupex.files import output_lock
 from lupex.sky.ephemeris import parse_utc
 from lupex.sky.horizon_map import check_request, compute_horizon_file
 from lupex.sky.horizon_store import open_horizon
@@ -96,13 +97,14 @@ def thermal_map(dem_path, illumination, horizon_file, start, step, terrain_cells
     if cube is None:
         check_request(dem, azimuths, 0.0)
     out = Path(out_dir)
-    prepare_thermal_folder(out, overwrite)
-    if cube is None:
-        cube = out / "horizon.nc"
-        with progress_bar("horizons (azimuths)") as update:
-            compute_horizon_file(dem, cube, azimuths, 0.0, overwrite=overwrite, progress=update, reuse=True)
-    horizon = open_horizon(cube, dem, 0.0)
-    with progress_bar("regolith columns (rows)") as update:
-        maps, subsurface = thermal_maps(dem, horizon, config, step=progress, progress=update)
-    for path in write_thermal(out, dem, maps, subsurface, config.model_dump(mode="json"), overwrite):
-        click.echo(str(path))
+    with output_lock(out):  # a second run writing OUT is refused at once
+        prepare_thermal_folder(out, overwrite)
+        if cube is None:
+            cube = out / "horizon.nc"
+            with progress_bar("horizons (azimuths)") as update:
+                compute_horizon_file(dem, cube, azimuths, 0.0, overwrite=overwrite, progress=update, reuse=True)
+        horizon = open_horizon(cube, dem, 0.0)
+        with progress_bar("regolith columns (rows)") as update:
+            maps, subsurface = thermal_maps(dem, horizon, config, step=progress, progress=update)
+        for path in write_thermal(out, dem, maps, subsurface, config.model_dump(mode="json"), overwrite):
+            click.echo(str(path))
