@@ -16,6 +16,7 @@ lattice, sky), the part that depends on the rover.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,8 +35,9 @@ from lupex.ice.params import IceParams
 from lupex.ice.prior import water_prior
 from lupex.interrupts import requested
 from lupex.limits import MAX_EPOCHS, MAX_HORIZON_AZIMUTHS, check_memory
+from lupex.mission_cost import MissionCost, mission_cost
 from lupex.planning.costmap import costmap
-from lupex.raster import like, write_geotiff
+from lupex.raster import like, pixel_size, write_geotiff
 from lupex.report.layers import write_layer_files
 from lupex.report.mission_report import mission_map, mission_report_html, mission_timeline
 from lupex.report.quicklook import save_quicklook
@@ -56,8 +58,8 @@ from lupex.terrain.readers import open_dem, read_dem
 from lupex.terrain.synth import SynthConfig, synthesize
 
 __all__ = ["MISSION_FILES", "SITE_FILES", "MissionConfig", "MissionInterrupted", "Site", "check_site",
-           "choose_site_landing", "holes_frame", "load_world", "read_site", "run_mission", "sim_summary", "site_world",
-           "write_site"]
+           "choose_site_landing", "holes_frame", "load_world", "read_site", "run_mission", "sim_summary", "site_grid",
+           "site_world", "write_site"]
 
 MISSION_FILES = ("summary.json", "telemetry.parquet", "events.csv", "holes.csv", "map.png", "timeline.png",
                  "report.html")
@@ -76,7 +78,6 @@ stages (``lupex mission`` on 512 x 512 and 1024 x 1024 synthetic sites, 2-day mi
 room for the stages' temporaries (deriving the hazard layers again takes 160 B a pixel). The sky
 maps' peak (:func:`lupex.sky.maps.maps_bytes`) comes on top: the whole run peaks in that stage on
 both sites, at 1.1 GB."""
-
 
 
 class MissionInterrupted(Exception):
@@ -157,6 +158,19 @@ class MissionConfig(BaseModel):
         check_memory(float(shape[0]) * shape[1] * MISSION_BYTES_PER_PX + maps_bytes(shape, self.horizon_azimuths),
                      f"a mission on a {shape[1]} x {shape[0]} pixel site",
                      "choose a smaller [site] size, or crop the DEM with 'lupex terrain crop'")
+
+    def cost(self, shape: tuple[int, int], pixel_m: float) -> MissionCost:
+        """The estimated time of each stage of this mission on a site of ``shape`` pixels of
+        ``pixel_m`` [m] (:mod:`lupex.mission_cost`)."""
+        spacing_px = self.sim.plan.node_spacing_px(pixel_m)
+        coarse = max(1, math.ceil(max(shape) / self.thermal_max_pixels))
+        return mission_cost(
+            shape, self.horizon_azimuths,
+            map_epochs=int(self.days * 24.0 / self.sky_step_h) + 1,
+            thermal_px=math.ceil(shape[0] / coarse) * math.ceil(shape[1] / coarse),
+            nodes=math.ceil(shape[0] / spacing_px) * math.ceil(shape[1] / spacing_px),
+            sky_steps=int(self.days * 24.0 / self.sim.plan.sky_step_h) + 2,
+            ticks=math.ceil(self.days * 1440.0 / self.sim.plan.tick_min))
 
     def synth_config(self) -> SynthConfig:
         """The synthetic site with its seed (``site_seed``, else the run's ``seed``)."""
@@ -274,10 +288,15 @@ def check_site(config: MissionConfig) -> xr.DataArray | None:
     given_dem = read_dem(config.dem) if config.dem is not None else None
     if given_dem is not None:
         check_request(given_dem, config.horizon_azimuths, 0.0)
-        config.check_size(given_dem.shape, abs(given_dem.rio.transform().a))
-    else:
-        config.check_size((config.site.size, config.site.size), config.site.resolution_m)
+    config.check_size(*site_grid(config, given_dem))
     return given_dem
+
+
+def site_grid(config: MissionConfig, given_dem: xr.DataArray | None) -> tuple[tuple[int, int], float]:
+    """The site's rows and columns [pixels] and pixel size [m]: the given DEM's, else the synthetic site's."""
+    if given_dem is not None:
+        return given_dem.shape, pixel_size(given_dem)
+    return (config.site.size, config.site.size), config.site.resolution_m
 
 
 def write_site(config: MissionConfig, given_dem: xr.DataArray | None, work: Path, summary: dict[str, Any],
@@ -456,6 +475,7 @@ def run_mission(config: MissionConfig, out_dir: Path, overwrite: bool = False,
     """
     step = step or (lambda message: None)
     given_dem = check_site(config)  # bad terrain fails before any long work
+    step(config.cost(*site_grid(config, given_dem)).describe())
     summary: dict[str, Any] = {
         "lupex_version": __version__, "status": "running", "reason": "", "stages_completed": [],
         "seed": config.seed, "landing_utc": config.landing_utc, "days": config.days,
