@@ -417,7 +417,7 @@ def site_world(config: MissionConfig, site: Site, landing: tuple[float, float],
     ``landing`` [m] (:func:`lupex.sim.world.build_world`)."""
     return build_world(site.dem, site.horizon, site.rocks, site.prior, config.ice, config.rover, config.sim,
                        config.landing_utc, config.days, landing, site.maps["sun_fraction_mean"], site.maps["psr"],
-                       step=step)
+                       step=step, hazards=config.hazards)
 
 
 def load_world(folder: str | Path, config: MissionConfig, step: Callable[[str], Any] | None = None) -> World:

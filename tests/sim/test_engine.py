@@ -10,6 +10,7 @@ import xarray as xr
 
 from lupex.constants import AU_KM
 from lupex.ice import IceParams, water_prior
+from lupex.planning.costmap import costmap
 from lupex.raster import like
 from lupex.rover.model import RoverConfig
 from lupex.rover.power import battery_step
@@ -18,6 +19,7 @@ from lupex.sim.engine import Simulation
 from lupex.sim.thermal_box import ThermalBox
 from lupex.sim.world import build_world
 from lupex.sky.horizon import DemHorizons
+from lupex.terrain.derive import HazardConfig, derive_layers
 from lupex.terrain.synth import SynthConfig, synthesize
 
 START = "2028-09-01T00:00:00Z"
@@ -33,7 +35,8 @@ def icy_prior(dem: xr.DataArray, params: IceParams) -> xr.Dataset:
 
 
 @pytest.fixture(scope="module")
-def world():
+def inputs():
+    """The arguments of build_world before the rover: a 128 px site, its horizons, prior and landing."""
     site = synthesize(SynthConfig(size=128, resolution_m=20.0, center_lat=-89.45, center_lon=222.7, seed=4))
     dem = site.dem
     horizon = DemHorizons(dem)(np.arange(0.0, 360.0, 8.0))
@@ -42,13 +45,63 @@ def world():
     highest = horizon.max(axis=0)[rows, cols]
     k = np.argmin(np.where(site.rocks.values[rows, cols] < 0.05, highest, np.inf))  # the most open place, few rocks
     landing = (float(dem.x.values[cols.ravel()[k]]), float(dem.y.values[rows.ravel()[k]]))
-    return build_world(dem, horizon, site.rocks, icy_prior(dem, params), params, RoverConfig(), SimConfig(), START,
-                       DAYS, landing)
+    return dem, horizon, site.rocks, icy_prior(dem, params), params, landing
+
+
+def world_of(inputs, config: SimConfig | None = None, **options):
+    dem, horizon, rocks, prior, params, landing = inputs
+    return build_world(dem, horizon, rocks, prior, params, RoverConfig(), config or SimConfig(), START, DAYS, landing,
+                       **options)
+
+
+@pytest.fixture(scope="module")
+def world(inputs):
+    return world_of(inputs)
 
 
 @pytest.fixture(scope="module")
 def run(world):
     return Simulation(world, RoverConfig(), SimConfig(), seed=11).run()
+
+
+def test_the_missions_hazard_limits_reach_the_planner(inputs, world):
+    """The [hazards] table shapes the planner's costmap as it shapes the landing's (it once fell back
+    to the defaults inside build_world)."""
+    dem, _, rocks, *_ = inputs
+    strict = HazardConfig(max_rock_density_per_100m2=2.0)
+    allowed = np.isfinite(world_of(inputs, hazards=strict).search.cost)
+    expected = np.isfinite(costmap(derive_layers(dem, rocks, strict), RoverConfig(), strict).values)
+    np.testing.assert_array_equal(allowed, expected)
+    assert allowed.sum() < np.isfinite(world.search.cost).sum()  # stricter than the defaults here
+
+
+def test_hourly_checks_are_hourly_whatever_the_tick(inputs, monkeypatch):
+    """With 30-minute ticks the rover checks its haven every 2 ticks while it analyses a core, and a
+    recharge wait lasts an hour (the checks were once written as every 4th tick)."""
+    config = SimConfig(plan={"tick_min": 30.0})
+    simulation = Simulation(world_of(inputs, config), RoverConfig(), config, seed=11)
+    checks = []
+    monkeypatch.setattr(simulation, "_ensure_haven", lambda: checks.append(simulation.tick))
+    simulation._analyse(8, 10.0)
+    assert simulation.hour_ticks == 2 and np.all(np.diff(checks) == 2), checks
+
+
+def test_a_survey_draws_the_radar_and_the_near_infrared_spectrometer(world, monkeypatch):
+    """Survey drives charge the neutron spectrometer, the radar and ALIS; other drives the neutron
+    spectrometer only (gpr_w and nir_spectrometer_w were once declared and never charged)."""
+    rover = RoverConfig()
+    loads = {}
+    for survey in (False, True):
+        simulation = Simulation(world, rover, SimConfig(), seed=11)
+        xs = simulation.x + np.array([0.0, 200.0])  # long enough that the first tick is all driving
+        ys = simulation.y + np.zeros(2)
+        recorded = []
+        monkeypatch.setattr(simulation, "_advance",
+                            lambda activity, x, y, load, *rest, out=recorded, **kw: out.append(load))
+        simulation._follow(xs, ys, neutron=True, survey=survey)
+        loads[survey] = recorded[0][0]
+    instruments = rover.instruments
+    assert loads[True] - loads[False] == pytest.approx(instruments.gpr_w + instruments.nir_spectrometer_w, rel=1e-3)
 
 
 def test_the_battery_follows_the_power_in_the_telemetry(run):

@@ -132,6 +132,7 @@ class Simulation:
         self.model = Model(base.params, base.ticks, base.drive_wh, base.source.copy(), base.sun_fraction,
                            base.solar_w, base.facing_moves, base.earth_visible)
         self.tick_h = config.plan.tick_min / 60.0
+        self.hour_ticks = max(1, round(1.0 / self.tick_h))  # the hourly checks and waits, whatever the tick
         self.last_tick = world.sky.ticks
         self.belief = WaterBelief(world.prior["weh_top1m_mean"], world.prior["weh_top1m_std"], config.water_map)
         self.strategy: Strategy = make_strategy(config, world, rover)
@@ -250,8 +251,11 @@ class Simulation:
             self.telemetry.event(self._time(self.tick), "blocked", self.x, self.y, leg.reason)
         return leg.reached
 
-    def _follow(self, xs: NDArray, ys: NDArray, neutron: bool) -> None:
-        """Drive along a path of points [m], with slip on slopes, over as many ticks as it takes."""
+    def _follow(self, xs: NDArray, ys: NDArray, neutron: bool, survey: bool = False) -> None:
+        """Drive along a path of points [m], with slip on slopes, over as many ticks as it takes.
+
+        The neutron spectrometer counts on every drive with ``neutron``; on a ``survey`` the radar
+        sounds and the near-infrared spectrometer scans the ground too, and their power is drawn."""
         rover, dem = self.rover, self.world.dem
         step = np.hypot(np.diff(xs), np.diff(ys))
         rows, cols = self._pixels(xs, ys)
@@ -261,7 +265,9 @@ class Simulation:
         climb = np.nan_to_num(grade)  # slip grows with the climb along the way; none downhill
         speed = rover.mobility.nominal_speed_m_s * (1.0 - slip_fraction(climb, self.autonomy.mobility))
         seconds = np.cumsum(step / np.maximum(speed, 1e-3))
-        instrument_w = rover.instruments.neutron_spectrometer_w if neutron else 0.0
+        instruments = rover.instruments
+        instrument_w = (instruments.neutron_spectrometer_w if neutron else 0.0) + (
+            instruments.gpr_w + instruments.nir_spectrometer_w if survey else 0.0)
         power = drive_power_w(rover, climb) + instrument_w
         tick_s = self.tick_h * 3600.0
         n_ticks = max(1, math.ceil(seconds[-1] / tick_s - 1e-9))
@@ -494,7 +500,7 @@ class Simulation:
         is still a safe haven for the window ahead and moves to another if not."""
         battery = self.rover.battery
         while ticks > 0 and self.tick < self.last_tick and not self.lost:
-            if self.tick % 4 == 0:  # hourly: survival first, the core waits on board
+            if self.tick % self.hour_ticks == 0:  # hourly: survival first, the core waits on board
                 self._ensure_haven()
             lit = self.world.sky.at(self.x, self.y, self.tick).sun_fraction[0] > 0
             if lit and self.soc_wh > (battery.min_soc + 0.1) * battery.capacity_wh:
@@ -544,7 +550,7 @@ class Simulation:
         if self.config.strategy == "adaptive" and self.config.survey_size_m > 0:
             if self._drive_to(self._survey_start(x, y)):
                 path = self._survey_path(x, y)
-                self._follow(*path, neutron=True)
+                self._follow(*path, neutron=True, survey=True)
                 self.telemetry.event(self._time(self.tick), "survey", x, y, self._radar_along(*path))
             x, y = self.strategy.drill_spot(self.belief, x, y)
         if not self._drive_to((x, y)) or self.lost:
@@ -621,7 +627,7 @@ class Simulation:
             if self.lost or self.tick >= self.last_tick:
                 break
             if self.soc_wh < self.config.work_min_soc * self.rover.battery.capacity_wh:  # recharge before new work
-                self._stay(4)
+                self._stay(self.hour_ticks)
                 continue
             site = None
             if len(self.holes) < self.config.max_drills:
@@ -636,7 +642,7 @@ class Simulation:
                 self._excursion(*site)
             elif not self.lost:
                 self.telemetry.event(self._time(self.tick), "skip", site[0], site[1], "no safe way in the window")
-                self._stay(4)
+                self._stay(self.hour_ticks)
         progress(self.tick, self.last_tick)
         status = "lost" if self.lost else "completed"
         self.telemetry.event(self._time(self.tick), "end", self.x, self.y,

@@ -22,7 +22,7 @@ from lupex.rover.model import RoverConfig
 from lupex.sim.config import SimConfig
 from lupex.sim.site_sky import SiteSky
 from lupex.sim.truth_terrain import TruthTerrain, TruthTerrainConfig
-from lupex.terrain.derive import derive_layers
+from lupex.terrain.derive import HazardConfig, derive_layers
 
 __all__ = ["World", "build_world"]
 
@@ -71,7 +71,8 @@ class World:
 def build_world(dem: xr.DataArray, horizon, rocks: xr.DataArray | None, prior: xr.Dataset, ice: IceParams,
                 rover: RoverConfig, config: SimConfig, start_utc: str, days: float,
                 landing_xy: tuple[float, float], sun_mean: xr.DataArray | None = None,
-                psr: xr.DataArray | None = None, step: Callable[[str], Any] | None = None) -> World:
+                psr: xr.DataArray | None = None, step: Callable[[str], Any] | None = None,
+                hazards: HazardConfig | None = None) -> World:
     """Precompute the planner's lattice and sky and the rover's sky for a mission.
 
     Parameters
@@ -94,9 +95,12 @@ def build_world(dem: xr.DataArray, horizon, rocks: xr.DataArray | None, prior: x
         Landing place [m].
     step : callable, optional
         Called with a short description as each stage starts.
+    hazards : HazardConfig, optional
+        The mission's hazard limits (its ``[hazards]`` table), which the planner's costmap obeys
+        as the landing's does; the defaults when omitted.
     """
     search = prepare_search(dem, horizon, rover, [landing_xy], ["landing site"], start_utc, days, config.plan,
-                            rocks, sun_mean, psr, step=step)
+                            rocks, sun_mean, psr, hazards=hazards, step=step)
     tick_h = config.plan.tick_min / 60.0
     node_rc = search.lattice.pixel[search.nodes[0]]
     landing = (float(dem["x"].values[node_rc[1]]), float(dem["y"].values[node_rc[0]]))
