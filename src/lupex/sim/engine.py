@@ -52,11 +52,11 @@ from lupex.sim.thermal_box import ThermalBox
 from lupex.sim.water_map import WaterBelief
 from lupex.sim.world import World
 
-__all__ = ["MissionInterrupted", "SimResult", "Simulation"]
+__all__ = ["SimResult", "Simulation"]
 
-
-class MissionInterrupted(Exception):
-    """Raised inside a run when the caller asks it to stop; the run's records so far stay valid."""
+MEASUREMENT_STREAM, RADAR_STREAM, ODOMETRY_STREAM = 0x5EED, 0x6B7, 0x0D0
+"""Stream numbers of the run's generators, ``default_rng([seed, stream])``: drilling and the neutron
+counts, the radar's soundings, the odometry's errors. Never renumber them, or seeds give other runs."""
 
 
 @dataclass
@@ -120,8 +120,8 @@ class Simulation:
     def __init__(self, world: World, rover: RoverConfig, config: SimConfig, seed: int):
         self.world, self.rover, self.config, self.seed = world, rover, config, int(seed)
         self.water, self.terrain = world.truth(self.seed)
-        self.rng = np.random.default_rng([self.seed, 0x5EED])
-        self.radar_rng = np.random.default_rng([self.seed, 0x6B7])
+        self.rng = np.random.default_rng([self.seed, MEASUREMENT_STREAM])
+        self.radar_rng = np.random.default_rng([self.seed, RADAR_STREAM])
         offsets = np.arange(0.0, 360.0, 1.0)  # a parked rover turns its best side to the Sun
         self.parked_offset_deg = float(offsets[np.argmax(panel_facing(rover, offsets))])
         self.autonomy = AutonomyConfig()
@@ -146,7 +146,7 @@ class Simulation:
         self.dark_ticks = 0
         self.box = ThermalBox(rover)
         self.distance_m = 0.0
-        self.localizer = Localizer(config.odometry, np.random.default_rng([self.seed, 0x0D0]))
+        self.localizer = Localizer(config.odometry, np.random.default_rng([self.seed, ODOMETRY_STREAM]))
         self._trail: tuple[NDArray, NDArray] | None = None  # the last path driven, to back out along
         self.energy_in_wh = self.energy_out_wh = 0.0
         self.min_soc = rover.battery.initial_soc

@@ -22,7 +22,7 @@ from lupex.rover.model import RoverConfig
 from lupex.sim.config import SimConfig
 from lupex.sim.site_sky import SiteSky
 from lupex.sim.truth_terrain import TruthTerrain, TruthTerrainConfig
-from lupex.terrain.derive import HazardConfig, derive_layers
+from lupex.terrain.derive import HazardConfig
 
 __all__ = ["World", "build_world"]
 
@@ -35,8 +35,6 @@ class World:
     ----------
     dem : xarray.DataArray
         Heights [m].
-    slope_deg : ndarray
-        Slope of each DEM pixel [deg].
     rocks : ndarray
         Rock area fraction k of each pixel [-].
     search : Search
@@ -53,7 +51,6 @@ class World:
     """
 
     dem: xr.DataArray
-    slope_deg: np.ndarray
     rocks: np.ndarray
     search: Search
     sky: SiteSky
@@ -106,6 +103,5 @@ def build_world(dem: xr.DataArray, horizon, rocks: xr.DataArray | None, prior: x
     landing = (float(dem["x"].values[node_rc[1]]), float(dem["y"].values[node_rc[0]]))
     roam = config.search_radius_m + config.survey_size_m + 200.0
     sky = SiteSky(horizon, dem, start_utc, int(np.ceil(days * 24.0 / tick_h)), tick_h, rover, (*landing, roam))
-    slope = derive_layers(dem, rocks)["slope"].values.astype(float)
     rock_k = np.zeros(dem.shape) if rocks is None else np.nan_to_num(np.asarray(rocks.values, dtype=float))
-    return World(dem, slope, rock_k, search, sky, prior, ice, landing)
+    return World(dem, rock_k, search, sky, prior, ice, landing)
