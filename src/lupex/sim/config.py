@@ -78,5 +78,31 @@ class SimConfig(BaseModel):
         "it can reach a haven or a drill site with charge to spare [-]. Assumption: the true terrain's detours "
         "around rocks the map did not show, and slip, cost up to half again as much.")
     max_drills: int = Field(60, ge=0, description="Holes the drill is allowed over the mission [-]. Assumption.")
+    max_replans: int = Field(
+        4, ge=1, description="Strategic plans tried for one drive, a new one after each edge the rover finds "
+        "blocked [-]. Assumption: past a few blocked edges the lattice around the goal is wrong, and the rover "
+        "does better to choose another goal than to keep probing.")
+    haven_gain_soc: float = Field(
+        0.05, ge=0.0, le=1.0,
+        description="When no node within reach is a safe haven, the rover moves only to one whose lowest "
+        "forecast charge beats staying by this share of the battery [-]. Assumption: 5 % of the capacity, "
+        "beyond the forecast's own spread, so the rover does not shuttle between near-equal nodes.")
+    haven_tries: int = Field(
+        3, ge=1, description="Havens the rover tries to reach, best first, before it stays where it is [-]. "
+        "Assumption: each try plans a drive; three bound that cost when ways keep failing.")
+    analysis_soc_margin: float = Field(
+        0.1, ge=0.0, le=1.0,
+        description="Charge above the battery's minimum below which the rover pauses a core's analysis until "
+        "the Sun is up and the battery recovers [-]. Assumption: the 100 W ovens must not be what empties the "
+        "battery before the next darkness.")
+    edge_margin_m: float = Field(
+        40.0, ge=0.0,
+        description="Ground kept between a candidate drill site's survey square and the DEM's edge [m]. "
+        "Assumption: the local planner's corridor (autonomy corridor_margin_m, 30 m) and 10 m of turns.")
+    sky_margin_m: float = Field(
+        200.0, ge=0.0,
+        description="Ground beyond the search radius and a survey square for which the rover's own sky is "
+        "held in memory around the landing [m]. Assumption: the drive to a survey's start; beyond it the "
+        "rover's sky is read from the horizon cube when first visited.")
     models: InstrumentModels = Field(default_factory=InstrumentModels, description="Instrument models.")
     water_map: WaterMapConfig = Field(default_factory=WaterMapConfig, description="The rover's water map.")

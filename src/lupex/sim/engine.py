@@ -325,7 +325,7 @@ class Simulation:
         """Plan and drive to lattice node ``goal``; False when no safe way exists in the window.
 
         ``needs_earth=False`` lets the rover drive on its own with the Earth out of view (to a haven)."""
-        for _ in range(4):  # strategic replans after blocked edges
+        for _ in range(self.config.max_replans):  # a new plan after each blocked edge
             if self.node == goal:
                 return True
             step_h = self.config.plan.sky_step_h
@@ -458,9 +458,10 @@ class Simulation:
         near, arrival = near[elsewhere], self.soc_wh - way_wh[elsewhere]
         lowest, safe = self._haven_forecast(near, np.maximum(arrival, 0.0))
         lowest = np.where(arrival > 0, lowest, 0.0)
-        margin = 0.05 * self.rover.battery.capacity_wh
+        margin = self.config.haven_gain_soc * self.rover.battery.capacity_wh
         better = np.flatnonzero(safe | (lowest > lowest_here[0] + margin))
-        for k in better[np.argsort(-np.where(safe[better], 1e9, 0.0) - lowest[better], kind="stable")][:3]:
+        ranked = better[np.argsort(-np.where(safe[better], 1e9, 0.0) - lowest[better], kind="stable")]
+        for k in ranked[:self.config.haven_tries]:
             goal = int(near[k])
             start = self._node_xy(self.node)
             if self._go_to_node(goal, needs_earth=False):
@@ -503,7 +504,7 @@ class Simulation:
             if self.tick % self.hour_ticks == 0:  # hourly: survival first, the core waits on board
                 self._ensure_haven()
             lit = self.world.sky.at(self.x, self.y, self.tick).sun_fraction[0] > 0
-            if lit and self.soc_wh > (battery.min_soc + 0.1) * battery.capacity_wh:
+            if lit and self.soc_wh > (battery.min_soc + self.config.analysis_soc_margin) * battery.capacity_wh:
                 self._stay(1, "analyse", extra_w=power_w)
                 ticks -= 1
             else:

@@ -56,7 +56,7 @@ class _Sites:
     def __init__(self, world, rover: RoverConfig, config: SimConfig):
         dem = world.dem
         allowed = np.isfinite(world.search.cost)
-        edge = int(np.ceil((config.survey_size_m + 40.0) / abs(dem.rio.transform().a)))
+        edge = int(np.ceil((config.survey_size_m + config.edge_margin_m) / abs(dem.rio.transform().a)))
         allowed[:edge] = allowed[-edge:] = False  # room for the survey and the local planner's corridor
         allowed[:, :edge] = allowed[:, -edge:] = False
         rows, cols = np.nonzero(allowed & (world.prior["ice_probability"].values > 0))

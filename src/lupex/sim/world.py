@@ -101,7 +101,7 @@ def build_world(dem: xr.DataArray, horizon, rocks: xr.DataArray | None, prior: x
     tick_h = config.plan.tick_min / 60.0
     node_rc = search.lattice.pixel[search.nodes[0]]
     landing = (float(dem["x"].values[node_rc[1]]), float(dem["y"].values[node_rc[0]]))
-    roam = config.search_radius_m + config.survey_size_m + 200.0
+    roam = config.search_radius_m + config.survey_size_m + config.sky_margin_m
     sky = SiteSky(horizon, dem, start_utc, int(np.ceil(days * 24.0 / tick_h)), tick_h, rover, (*landing, roam))
     rock_k = np.zeros(dem.shape) if rocks is None else np.nan_to_num(np.asarray(rocks.values, dtype=float))
     return World(dem, rock_k, search, sky, prior, ice, landing)
