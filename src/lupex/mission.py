@@ -41,7 +41,7 @@ from lupex.raster import like, pixel_size, write_geotiff
 from lupex.report.layers import write_layer_files
 from lupex.report.mission_report import mission_map, mission_report_html, mission_timeline
 from lupex.report.quicklook import save_quicklook
-from lupex.rover.model import RoverConfig
+from lupex.rover.model import MobilityConfig, RoverConfig
 from lupex.sim.config import SimConfig
 from lupex.sim.engine import SimResult, Simulation
 from lupex.sim.precompute import choose_landing, prior_from_coarse_thermal
@@ -124,6 +124,28 @@ class MissionConfig(BaseModel):
         "default site; see lupex.sim.precompute).")
     landing_radius_m: float = Field(
         2000.0, gt=0.0, description="The landing is chosen within this distance of the site's centre [m].")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_slope_limit(cls, values: Any) -> Any:
+        """The slope limit is the rover's (``[rover.mobility] max_slope_deg``): ``[hazards]`` takes it
+        from there for ``traversable.tif``, and a different value there is refused."""
+        if not isinstance(values, dict):
+            return values
+        rover, hazards = values.get("rover", {}), values.get("hazards", {})
+        mobility = rover.get("mobility", {}) if isinstance(rover, dict) else rover.mobility
+        rover_limit = (mobility.get("max_slope_deg") if isinstance(mobility, dict) else mobility.max_slope_deg)
+        rover_limit = MobilityConfig.model_fields["max_slope_deg"].default if rover_limit is None else rover_limit
+        if isinstance(hazards, dict):
+            given = hazards.get("max_slope_deg")
+            if given is not None and given != rover_limit:
+                raise ValueError(f"[hazards] max_slope_deg ({given}) differs from the rover's [rover.mobility] "
+                                 f"max_slope_deg ({rover_limit}); state the slope limit once, in [rover.mobility]")
+            return {**values, "hazards": {**hazards, "max_slope_deg": rover_limit}}
+        if hazards.max_slope_deg != rover_limit:
+            raise ValueError(f"hazards.max_slope_deg ({hazards.max_slope_deg:g}) differs from the rover's "
+                             f"max_slope_deg ({rover_limit:g}); state the slope limit once, in the rover")
+        return values
 
     @model_validator(mode="after")
     def _counts(self) -> MissionConfig:

@@ -230,3 +230,35 @@ def test_surveys_sound_the_radar_and_queue_its_data(run):
     assert surveys, "the adaptive rover surveys before drilling"
     for event in surveys:
         assert "radar layer under" in event[4] and "soundings" in event[4]
+
+
+def test_autonomy_and_truth_terrain_settings_reach_the_run_from_the_mission_toml(world, tmp_path, monkeypatch):
+    """[sim.autonomy] and [sim.terrain] reach the simulation, and the rover's slope limit and rolling
+    resistance reach the truth terrain and the slip (each was once built with its own defaults)."""
+    from lupex import sim as sim_package
+    from lupex.config import build, load_toml
+    from lupex.mission import MissionConfig
+
+    path = tmp_path / "m.toml"
+    path.write_text("[sim.autonomy]\nsensor_range_m = 15.0\n[sim.terrain]\ncell_m = 0.25\n"
+                    "[rover.mobility]\nmax_slope_deg = 20.0\nrolling_resistance = 0.3\n")
+    config = build(MissionConfig, load_toml(path), str(path))
+    assert config.hazards.max_slope_deg == 20.0  # traversable.tif obeys the rover's limit
+    simulation = Simulation(world, config.rover, config.sim, seed=11)
+    assert simulation.autonomy.sensor_range_m == 15.0
+    assert simulation.terrain.config.cell_m == 0.25 and simulation.terrain.max_slope_deg == 20.0
+    seen = []
+    real = sim_package.engine.slip_fraction
+    monkeypatch.setattr(sim_package.engine, "slip_fraction", lambda *args: seen.append(args[2]) or real(*args))
+    simulation._follow(simulation.x + np.array([0.0, 50.0]), simulation.y + np.zeros(2), neutron=False)
+    assert seen == [0.3]
+
+
+def test_the_slope_limit_is_stated_once():
+    from lupex.config import build
+    from lupex.errors import LupexError as Error
+    from lupex.mission import MissionConfig
+
+    with pytest.raises(Error, match=r"state the slope limit once"):
+        build(MissionConfig, {"hazards": {"max_slope_deg": 30.0}}, "m.toml")
+    assert build(MissionConfig, {"hazards": {"max_slope_deg": 25.0}}, "m.toml").hazards.max_slope_deg == 25.0

@@ -8,10 +8,11 @@ import pytest
 from scipy.optimize import brentq
 
 from lupex.errors import LupexError
+from lupex.rover.model import RoverConfig
 from lupex.sim.mobility import Localizer, OdometryConfig, SlipConfig, drive_time_factor, progress_m, slip_fraction
 
 
-def reference_track_slip(slope_deg: float, config: SlipConfig) -> float:
+def reference_track_slip(slope_deg: float, config: SlipConfig, f_r: float) -> float:
     """Slip i where the tractive effort F(i)/F_max = 1 - K/(iL) (1 - exp(-iL/K)) (Janosi & Hanamoto 1961)
     meets the demand (tan(theta) + f_r)/mu, with mu set so that i = 1 at the stall slope, by root finding."""
     lk = config.track_length_m / config.shear_modulus_m
@@ -19,18 +20,23 @@ def reference_track_slip(slope_deg: float, config: SlipConfig) -> float:
     def effort(i):
         return 1.0 - (1.0 - math.exp(-i * lk)) / (i * lk)
 
-    mu = (math.tan(math.radians(config.stall_slope_deg)) + config.rolling_resistance) / effort(1.0)
-    demand = (math.tan(math.radians(slope_deg)) + config.rolling_resistance) / mu
+    mu = (math.tan(math.radians(config.stall_slope_deg)) + f_r) / effort(1.0)
+    demand = (math.tan(math.radians(slope_deg)) + f_r) / mu
     return brentq(lambda i: effort(i) - demand, 1e-12, 1.0, xtol=1e-15, rtol=1e-14)
 
 
 @pytest.mark.parametrize("slope", [2.0, 10.0, 17.5, 25.0, 26.5])
-@pytest.mark.parametrize("config", [SlipConfig(), SlipConfig(stall_slope_deg=32.0, track_length_m=0.5,
-                                                             shear_modulus_m=0.018, rolling_resistance=0.08)])
-def test_slip_solves_the_track_force_balance(slope, config):
-    level = reference_track_slip(0.0, config)
-    expected = 1.0 - (1.0 - reference_track_slip(slope, config)) / (1.0 - level)
-    assert slip_fraction(slope, config) == pytest.approx(expected, rel=1e-9)
+@pytest.mark.parametrize("config,f_r", [(SlipConfig(), 0.15), (SlipConfig(stall_slope_deg=32.0, track_length_m=0.5,
+                                                                           shear_modulus_m=0.018), 0.08)])
+def test_slip_solves_the_track_force_balance(slope, config, f_r):
+    level = reference_track_slip(0.0, config, f_r)
+    expected = 1.0 - (1.0 - reference_track_slip(slope, config, f_r)) / (1.0 - level)
+    assert slip_fraction(slope, config, f_r) == pytest.approx(expected, rel=1e-9)
+
+
+def test_slip_takes_the_rovers_rolling_resistance_by_default():
+    assert RoverConfig().mobility.rolling_resistance == 0.15
+    assert slip_fraction(15.0) == slip_fraction(15.0, SlipConfig(), 0.15) != slip_fraction(15.0, SlipConfig(), 0.08)
 
 
 def test_slip_is_zero_on_the_flat_and_downhill_total_at_the_stall_and_monotonic_between():
@@ -49,7 +55,8 @@ def test_default_calibration():
     assert 0.5 <= slip_fraction(25.0, config) <= 0.9
     assert slip_fraction(10.0, config) < 0.1
     lk = config.track_length_m / config.shear_modulus_m
-    mu = (math.tan(math.radians(config.stall_slope_deg)) + config.rolling_resistance) / (1 - (1 - math.exp(-lk)) / lk)
+    f_r = RoverConfig().mobility.rolling_resistance
+    mu = (math.tan(math.radians(config.stall_slope_deg)) + f_r) / (1 - (1 - math.exp(-lk)) / lk)
     assert 30.0 <= math.degrees(math.atan(mu)) <= 50.0
 
 

@@ -64,8 +64,8 @@ def test_rock_density_follows_the_rock_map_and_the_default_off_it():
 
 def test_crater_counts_follow_the_visible_density():
     # With a near-zero slope limit every crater has a wall too steep, so every one is a hazard.
-    config = TruthTerrainConfig(default_rock_k=0.0, max_slope_deg=1e-3)
-    truth = TruthTerrain(None, config, seed=3)
+    config = TruthTerrainConfig(default_rock_k=0.0)
+    truth = TruthTerrain(None, config, seed=3, max_slope_deg=1e-3)
     side = 2000.0
     found = truth.hazards(0.0, 0.0, side, side)
     inside = found.is_crater & (found.x >= 0) & (found.x < side) & (found.y >= 0) & (found.y < side)

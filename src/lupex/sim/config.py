@@ -8,7 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lupex.planning.timed import PlanConfig
 from lupex.sim.instruments import InstrumentModels
+from lupex.sim.local_planner import AutonomyConfig
 from lupex.sim.mobility import OdometryConfig
+from lupex.sim.truth_terrain import TruthTerrainConfig
 from lupex.sim.water_map import WaterMapConfig
 
 __all__ = ["SimConfig"]
@@ -105,4 +107,9 @@ class SimConfig(BaseModel):
         "held in memory around the landing [m]. Assumption: the drive to a survey's start; beyond it the "
         "rover's sky is read from the horizon cube when first visited.")
     models: InstrumentModels = Field(default_factory=InstrumentModels, description="Instrument models.")
+    autonomy: AutonomyConfig = Field(default_factory=AutonomyConfig,
+                                     description="Perception, local planning and track slip ([sim.autonomy]).")
+    terrain: TruthTerrainConfig = Field(default_factory=TruthTerrainConfig,
+                                        description="The metre-scale rocks and craters the rover meets, which the "
+                                        "orbital map does not show ([sim.terrain]).")
     water_map: WaterMapConfig = Field(default_factory=WaterMapConfig, description="The rover's water map.")

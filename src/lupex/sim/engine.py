@@ -44,7 +44,7 @@ from lupex.rover.model import RoverConfig
 from lupex.rover.power import battery_step, drive_power_w, solar_power_w
 from lupex.sim.config import SimConfig
 from lupex.sim.instruments import DrillResult, drill_hole, gpr_interface_depth, neutron_counts, neutron_estimate
-from lupex.sim.local_planner import AutonomyConfig, drive_leg
+from lupex.sim.local_planner import drive_leg
 from lupex.sim.mobility import Localizer, slip_fraction
 from lupex.sim.strategy import Strategy, make_strategy
 from lupex.sim.telemetry import DataBuffer, Telemetry
@@ -119,12 +119,12 @@ class Simulation:
 
     def __init__(self, world: World, rover: RoverConfig, config: SimConfig, seed: int):
         self.world, self.rover, self.config, self.seed = world, rover, config, int(seed)
-        self.water, self.terrain = world.truth(self.seed)
+        self.water, self.terrain = world.truth(self.seed, config.terrain, rover.mobility.max_slope_deg)
         self.rng = np.random.default_rng([self.seed, MEASUREMENT_STREAM])
         self.radar_rng = np.random.default_rng([self.seed, RADAR_STREAM])
         offsets = np.arange(0.0, 360.0, 1.0)  # a parked rover turns its best side to the Sun
         self.parked_offset_deg = float(offsets[np.argmax(panel_facing(rover, offsets))])
-        self.autonomy = AutonomyConfig()
+        self.autonomy = config.autonomy
         self.dem_transform = world.dem.rio.transform()
         lattice = world.search.lattice
         self.lattice = lattice
@@ -263,7 +263,8 @@ class Simulation:
         with np.errstate(invalid="ignore", divide="ignore"):
             grade = np.degrees(np.arctan(np.where(step > 0, np.diff(heights) / step, 0.0)))
         climb = np.nan_to_num(grade)  # slip grows with the climb along the way; none downhill
-        speed = rover.mobility.nominal_speed_m_s * (1.0 - slip_fraction(climb, self.autonomy.mobility))
+        speed = rover.mobility.nominal_speed_m_s * (1.0 - slip_fraction(climb, self.autonomy.mobility,
+                                                                          rover.mobility.rolling_resistance))
         seconds = np.cumsum(step / np.maximum(speed, 1e-3))
         instruments = rover.instruments
         instrument_w = (instruments.neutron_spectrometer_w if neutron else 0.0) + (

@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from scipy.special import lambertw
 
 from lupex.errors import LupexError
+from lupex.rover.model import MobilityConfig
 
 __all__ = ["Localizer", "OdometryConfig", "SlipConfig", "drive_time_factor", "progress_m", "slip_fraction"]
 
@@ -53,11 +54,6 @@ class SlipConfig(BaseModel):
         "JAXA slope limit, so that slip at the limit is ~56 % (MER rovers met 40-50 % on 20-30 deg slopes, "
         "Maimone, Cheng & Matthies 2007, J. Field Robotics 24). It implies an effective friction angle of "
         "~36 deg, within the 30-50 deg of lunar soil (Carrier, Olhoeft & Mendell 1991, Lunar Sourcebook).",
-    )
-    rolling_resistance: float = Field(
-        0.15, ge=0.0, lt=1.0,
-        description="Motion-resistance coefficient f_r [-]. Assumption: 0.15, as "
-        "lupex.rover.model.MobilityConfig.rolling_resistance.",
     )
     track_length_m: float = Field(
         0.3, gt=0.0,
@@ -76,19 +72,20 @@ def _traction_ratio(x: NDArray) -> NDArray:
     return 1.0 - -np.expm1(-x) / x
 
 
-def _track_slip(slope_deg: NDArray, config: SlipConfig) -> NDArray:
+def _track_slip(slope_deg: NDArray, config: SlipConfig, rolling_resistance: float) -> NDArray:
     """Absolute track slip ``i`` [-] on an uphill slope, 1 at and beyond the stall slope."""
     lk = config.track_length_m / config.shear_modulus_m
     at_stall = _traction_ratio(np.float64(lk))
-    mu = (math.tan(math.radians(config.stall_slope_deg)) + config.rolling_resistance) / at_stall
-    r = (np.tan(np.radians(slope_deg)) + config.rolling_resistance) / mu
+    mu = (math.tan(math.radians(config.stall_slope_deg)) + rolling_resistance) / at_stall
+    r = (np.tan(np.radians(slope_deg)) + rolling_resistance) / mu
     below = r < at_stall
     a = 1.0 - np.where(below, r, 0.5)
     x = 1.0 / a + lambertw(-np.exp(-1.0 / a) / a).real
     return np.where(below, np.minimum(x / lk, 1.0), 1.0)
 
 
-def slip_fraction(slope_deg: ArrayLike, config: SlipConfig | None = None) -> NDArray:
+def slip_fraction(slope_deg: ArrayLike, config: SlipConfig | None = None,
+                  rolling_resistance: float | None = None) -> NDArray:
     """Fraction of the commanded distance lost to slip beyond level-ground slip [-].
 
     Parameters
@@ -97,6 +94,9 @@ def slip_fraction(slope_deg: ArrayLike, config: SlipConfig | None = None) -> NDA
         Climb angle along the direction of travel [deg]; 0 or negative (downhill) loses nothing.
     config : SlipConfig, optional
         Traction settings; defaults when absent.
+    rolling_resistance : float, optional
+        Motion-resistance coefficient f_r of the tracks [-]: the rover's
+        (``lupex.rover.model.MobilityConfig.rolling_resistance``, also its default).
 
     Returns
     -------
@@ -104,12 +104,14 @@ def slip_fraction(slope_deg: ArrayLike, config: SlipConfig | None = None) -> NDA
         ``s`` in [0, 1]: 0 on the flat, 1 at and above the stall slope.
     """
     config = config or SlipConfig()
+    f_r = rolling_resistance if rolling_resistance is not None else (
+        MobilityConfig.model_fields["rolling_resistance"].default)
     slope = np.asarray(slope_deg, dtype=float)
     if np.isnan(slope).any() or (np.abs(slope) >= 90).any():
         raise LupexError("slopes must be angles in degrees between -90 and 90")
-    level = _track_slip(np.zeros(()), config)
+    level = _track_slip(np.zeros(()), config, f_r)
     climb = np.maximum(slope, 0.0)
-    return np.clip(1.0 - (1.0 - _track_slip(climb, config)) / (1.0 - level), 0.0, 1.0)
+    return np.clip(1.0 - (1.0 - _track_slip(climb, config, f_r)) / (1.0 - level), 0.0, 1.0)
 
 
 def progress_m(commanded_m: ArrayLike, slope_deg: ArrayLike, config: SlipConfig | None = None) -> NDArray:

@@ -49,6 +49,7 @@ from numpy.typing import ArrayLike, NDArray
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lupex.errors import LupexError
+from lupex.rover.model import MobilityConfig
 from lupex.terrain.craters import (
     crater_shape,
     equilibrium_density,
@@ -132,10 +133,6 @@ class TruthTerrainConfig(BaseModel):
         description="Equilibrium crater density as a fraction of geometric saturation [-]; small lunar craters "
         "equilibrate at 1-5 % (Xiao & Werner 2015, JGR Planets 120); 2 % as lupex.terrain.synth. 0 draws no "
         "craters.",
-    )
-    max_slope_deg: float = Field(
-        25.0, gt=0.0, lt=90.0,
-        description="Steepest crater wall the rover can drive [deg]; about 25 deg (JAXA, 2025 press summaries).",
     )
 
     @model_validator(mode="after")
@@ -296,12 +293,18 @@ class TruthTerrain:
         What the world holds; defaults when absent.
     seed : int
         Non-negative seed; the same inputs and seed give the same world everywhere.
+    max_slope_deg : float, optional
+        Steepest crater wall the rover can drive [deg]: the rover's
+        (``lupex.rover.model.MobilityConfig.max_slope_deg``, also its default).
     """
 
-    def __init__(self, rocks_k: xr.DataArray | None, config: TruthTerrainConfig | None = None, seed: int = 0):
+    def __init__(self, rocks_k: xr.DataArray | None, config: TruthTerrainConfig | None = None, seed: int = 0,
+                 max_slope_deg: float | None = None):
         if int(seed) < 0:
             raise LupexError(f"seed {seed} is negative; use a non-negative integer")
         self.config = config or TruthTerrainConfig()
+        self.max_slope_deg = (MobilityConfig.model_fields["max_slope_deg"].default if max_slope_deg is None
+                              else float(max_slope_deg))
         self.seed = int(seed)
         cfg = self.config
         self._k_default = cfg.default_rock_k
@@ -406,7 +409,7 @@ class TruthTerrain:
         age = np.interp(u[1] * neukum_n1(span), _N1_TABLE, _AGE_TABLE)
         depth = crater_shape(diameter, age / lifetime[which])[0]
         radius = diameter / 2.0
-        inner = math.tan(math.radians(cfg.max_slope_deg)) * radius**2 / (2.0 * depth)
+        inner = math.tan(math.radians(self.max_slope_deg)) * radius**2 / (2.0 * depth)
         steep = inner < radius
         return Hazards(i * tile + tile * u[2][steep], j * tile + tile * u[3][steep], inner[steep], radius[steep],
                        np.ones(int(steep.sum()), dtype=bool))

@@ -58,11 +58,14 @@ class World:
     ice: IceParams
     landing_xy: tuple[float, float]
 
-    def truth(self, seed: int) -> tuple[WaterTruth, TruthTerrain]:
-        """The hidden water and the metre-scale terrain of one seed."""
+    def truth(self, seed: int, terrain: TruthTerrainConfig | None = None,
+              max_slope_deg: float | None = None) -> tuple[WaterTruth, TruthTerrain]:
+        """The hidden water and the metre-scale terrain of one seed (``terrain`` settings and the
+        rover's ``max_slope_deg`` [deg], defaults when absent)."""
         rocks = xr.DataArray(self.rocks, coords={"y": self.dem["y"], "x": self.dem["x"]}, dims=("y", "x"))
         rocks = rocks.rio.write_crs(self.dem.rio.crs).rio.write_transform(self.dem.rio.transform())
-        return WaterTruth.from_prior(self.prior, self.ice, seed), TruthTerrain(rocks, TruthTerrainConfig(), seed)
+        return (WaterTruth.from_prior(self.prior, self.ice, seed),
+                TruthTerrain(rocks, terrain, seed, max_slope_deg=max_slope_deg))
 
 
 def build_world(dem: xr.DataArray, horizon, rocks: xr.DataArray | None, prior: xr.Dataset, ice: IceParams,
