@@ -10,9 +10,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
+from matplotlib.figure import Figure
 
 from lupex.geo import xy_to_latlon
 from lupex.planning.traverse import Traverse
@@ -90,8 +90,8 @@ def _merged_waits(traverse: Traverse):
 
 def _figure(traverse: Traverse, dem: xr.DataArray, sun_mean: xr.DataArray | None, waypoints_xy, path: Path) -> None:
     table = traverse.timeline
-    fig, (ax_map, ax_time) = plt.subplots(1, 2, figsize=(13.0, 5.6), dpi=110, layout="constrained",
-                                          gridspec_kw={"width_ratios": [1.0, 1.3]})
+    fig = Figure(figsize=(13.0, 5.6), dpi=110, layout="constrained")
+    ax_map, ax_time = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.0, 1.3]})
     extent = extent_km(dem)
     x_km, y_km = dem["x"].values / 1000.0, dem["y"].values / 1000.0
     ax_map.imshow(hillshade(dem), cmap="gray", extent=extent, vmin=0, vmax=1, interpolation="nearest")
@@ -128,7 +128,6 @@ def _figure(traverse: Traverse, dem: xr.DataArray, sun_mean: xr.DataArray | None
     ax_time.set_title("charge, Sun, Earth and driving over the plan")
     ax_time.legend(loc="center left", fontsize=8)
     fig.savefig(path, format="png")
-    plt.close(fig)
 
 
 def write_plan(traverse: Traverse, rover: RoverConfig, dem: xr.DataArray, waypoints_xy: list[tuple[float, float]],

@@ -40,15 +40,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import xarray as xr
 from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 from matplotlib.patheffects import withStroke
 from numpy.typing import ArrayLike, NDArray
@@ -703,7 +699,8 @@ def save_sites_png(path: str | os.PathLike, dem: xr.DataArray, region: Region, t
     ice = np.asarray(ice_stable, dtype=bool)[r0:r1, c0:c1]
     source = str(table["ice_source"].iloc[0]) if len(table) else "psr_proxy"
 
-    fig, ax = plt.subplots(figsize=(7.5, 6.5), dpi=110, layout="constrained")
+    fig = Figure(figsize=(7.5, 6.5), dpi=110, layout="constrained")
+    ax = fig.subplots()
     ax.imshow(hillshade(crop), cmap="gray", extent=extent, vmin=0, vmax=1, interpolation="nearest")
     ax.imshow(np.ma.masked_where(~ice, ice), cmap=ListedColormap(["#3b8bff"]), extent=extent, alpha=0.55,
               interpolation="nearest")
@@ -732,5 +729,4 @@ def save_sites_png(path: str | os.PathLike, dem: xr.DataArray, region: Region, t
                  f"(top {min(labelled, len(good))} ranked, red: landing discs)", fontsize=10)
     with atomic_output(path, overwrite) as tmp:
         fig.savefig(tmp, format="png")
-    plt.close(fig)
     return Path(path)

@@ -69,10 +69,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numba
 import numpy as np
 import xarray as xr
+from matplotlib.figure import Figure
 from numpy.typing import ArrayLike, NDArray
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
@@ -1065,7 +1065,8 @@ def write_targets(site: SiteTargets, prior: xr.Dataset, dem: xr.DataArray, out_d
 
 def _figure(site: SiteTargets, prior: xr.Dataset, dem: xr.DataArray, path: Path, overwrite: bool) -> None:
     extent = extent_km(dem)
-    fig, ax = plt.subplots(figsize=(7.5, 6.5), dpi=110, layout="constrained")
+    fig = Figure(figsize=(7.5, 6.5), dpi=110, layout="constrained")
+    ax = fig.subplots()
     ax.imshow(hillshade(dem), cmap="gray", extent=extent, vmin=0, vmax=1, interpolation="nearest")
     probability = np.asarray(prior["ice_probability"].values, dtype=float)
     top = float(np.nanmax(probability)) if np.isfinite(probability).any() else 0.0
@@ -1092,4 +1093,3 @@ def _figure(site: SiteTargets, prior: xr.Dataset, dem: xr.DataArray, path: Path,
     ax.legend(loc="lower right", fontsize=8)
     with atomic_output(path, overwrite) as tmp:
         fig.savefig(tmp, format="png")
-    plt.close(fig)

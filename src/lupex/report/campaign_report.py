@@ -13,13 +13,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from lupex.campaign.stats import (
     OUTCOMES,
@@ -131,7 +127,8 @@ def _ci(row: pd.Series, name: str, digits: int) -> str:
 def _distributions(frame: pd.DataFrame, out_dir: Path) -> _Section:
     runs = finished_runs(frame)
     with_holes = runs[runs["drills"] > 0]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), dpi=110)
+    fig = Figure(figsize=(13, 3.8), dpi=110)
+    axes = fig.subplots(1, 3)
     panels = ((with_holes, "mean_water_wt_pct_at_drills", "mean water per hole of a run [wt% WEH]"),
               (with_holes, "max_water_wt_pct", "highest water in a run's cores [wt% WEH]"),
               (runs, "drills", "holes per run"))
@@ -171,7 +168,8 @@ def _p_lost_by_category(frame: pd.DataFrame, varied: list[str], out_dir: Path) -
     names = _categorical(frame, varied)
     if not names:
         return []
-    fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.8), dpi=110, squeeze=False)
+    fig = Figure(figsize=(4.5 * len(names), 3.8), dpi=110)
+    axes = fig.subplots(1, len(names), squeeze=False)
     tables = []
     for ax, name in zip(axes[0], names, strict=True):
         table = group_summary(frame, name)
@@ -215,7 +213,8 @@ def _strategies(frame: pd.DataFrame, varied: list[str], out_dir: Path) -> list[_
     panels = (("water_wt_pct", "mean water per hole [wt%]"),
               ("fraction_at_threshold", "fraction of holes >= threshold"),
               ("drills", "holes per run"), ("p_lost", "P(lost)"))
-    fig, axes = plt.subplots(1, len(panels), figsize=(14, 3.8), dpi=110)
+    fig = Figure(figsize=(14, 3.8), dpi=110)
+    axes = fig.subplots(1, len(panels))
     for ax, (name, label) in zip(axes, panels, strict=True):
         _interval_points(ax, table, name)
         ax.set_title(label, fontsize=10)
@@ -241,7 +240,8 @@ def _sensitivities(frame: pd.DataFrame, varied: list[str], out_dir: Path) -> lis
 
 
 def _sensitivity_figure(frame: pd.DataFrame, results: list[Sensitivity], path: Path) -> None:
-    fig, axes = plt.subplots(1, len(results), figsize=(4.6 * len(results), 3.8), dpi=110)
+    fig = Figure(figsize=(4.6 * len(results), 3.8), dpi=110)
+    axes = fig.subplots(1, len(results))
     for ax, result in zip(axes, results, strict=True):
         table = result.table
         ax.set_ylabel(OUTCOMES[result.outcome])
@@ -296,7 +296,6 @@ def _save(fig, path: Path) -> None:
     fig.tight_layout()
     with atomic_output(path, overwrite=True) as tmp:
         fig.savefig(tmp, format="png", bbox_inches="tight")
-    plt.close(fig)
 
 
 def _image(path: Path) -> str:

@@ -8,10 +8,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import xarray as xr
+from matplotlib.figure import Figure
 
 from lupex.files import atomic_output
 from lupex.report.quicklook import extent_km, hillshade
@@ -26,7 +26,8 @@ def mission_map(dem: xr.DataArray, psr: xr.DataArray | None, telemetry: pd.DataF
                 path: Path) -> None:
     """Route over hillshade with permanent shadow, and the holes coloured by the water found."""
     extent = extent_km(dem)
-    fig, ax = plt.subplots(figsize=(8, 7), dpi=110)
+    fig = Figure(figsize=(8, 7), dpi=110)
+    ax = fig.subplots()
     ax.imshow(hillshade(dem), cmap="gray", extent=extent, interpolation="nearest")
     if psr is not None:
         shadow = np.ma.masked_where(np.asarray(psr.values) != 1, np.ones(psr.shape))
@@ -53,8 +54,8 @@ def mission_map(dem: xr.DataArray, psr: xr.DataArray | None, telemetry: pd.DataF
 def mission_timeline(telemetry: pd.DataFrame, path: Path) -> None:
     """Battery, power, the warm box's temperature, Sun, Earth and activity over the mission."""
     t = telemetry["time"]
-    fig, (charge, power, box, sky, activity) = plt.subplots(5, 1, figsize=(10, 9), dpi=110, sharex=True,
-                                                            gridspec_kw={"height_ratios": [3, 2, 2, 1, 1]})
+    fig = Figure(figsize=(10, 9), dpi=110)
+    charge, power, box, sky, activity = fig.subplots(5, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2, 2, 1, 1]})
     charge.plot(t, 100 * telemetry["soc"], color="tab:purple", lw=0.8)
     charge.set_ylabel("charge [%]")
     charge.set_ylim(0, 105)
@@ -82,7 +83,6 @@ def mission_timeline(telemetry: pd.DataFrame, path: Path) -> None:
 def _save(fig, path: Path) -> None:
     with atomic_output(path, overwrite=True) as tmp:
         fig.savefig(tmp, format="png", bbox_inches="tight")
-    plt.close(fig)
 
 
 def _image(path: Path) -> str:

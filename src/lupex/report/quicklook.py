@@ -7,14 +7,10 @@ from __future__ import annotations
 
 import os
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 from matplotlib.colors import LightSource
+from matplotlib.figure import Figure
 
 from lupex.files import atomic_output
 from lupex.raster import pixel_size
@@ -85,7 +81,8 @@ def save_quicklook(
     if vmax is None:
         vmax = float(np.percentile(finite, 99.5)) if finite.size else 1.0
     extent = extent_km(grid)
-    fig, ax = plt.subplots(figsize=(7.0, 6.0), dpi=110, layout="constrained")
+    fig = Figure(figsize=(7.0, 6.0), dpi=110, layout="constrained")
+    ax = fig.subplots()
     if relief is not None:
         ax.imshow(hillshade(relief), cmap="gray", extent=extent, vmin=0, vmax=1, interpolation="nearest")
     image = ax.imshow(values, cmap=cmap, extent=extent, vmin=vmin, vmax=vmax,
@@ -96,4 +93,3 @@ def save_quicklook(
     ax.set_title(title)
     with atomic_output(path, overwrite) as tmp:
         fig.savefig(tmp, format="png")
-    plt.close(fig)
