@@ -39,23 +39,32 @@ def test_the_serial_run_writes_one_record_and_one_row_per_run(tiny_file, serial)
 
 
 def test_a_worker_killed_mid_campaign_loses_no_run(tiny_file, serial, tmp_path):
+    """Deterministic: the worker that starts the first simulation kills itself there (SIGKILL), so a
+    run is in flight on it whatever the timing (picking a busy worker from outside could find none)."""
     from distributed import default_client
 
-    killed = {}
+    marker = tmp_path / "killed"
 
-    def kill_a_busy_worker(finished: int, total: int) -> None:
-        if finished < 1 or killed:
-            return
-        client = default_client()
-        pids = client.run(os.getpid)
-        busy = {addr: tasks for addr, tasks in client.processing().items()
-                if any(str(task).startswith("lupex-run") for task in tasks)}
-        address = next(iter(busy))
-        killed.update(address=address, tasks=busy[address])
-        os.kill(pids[address], signal.SIGKILL)
+    def die_in_the_first_simulation(marker: str) -> None:  # run on every worker before any task
+        from lupex.campaign import tasks
 
-    result = run_campaign(load_campaign(tiny_file), tmp_path / "out", workers=2, on_run=kill_a_busy_worker)
-    assert killed["tasks"], "no run was in flight on the killed worker"
+        real = tasks.Simulation.run
+
+        def run(self, *args, **kwargs):
+            try:  # exactly one worker, once: the one that creates the marker
+                os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                return real(self, *args, **kwargs)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        tasks.Simulation.run = run
+
+    def arm(finished: int, total: int) -> None:
+        if finished == 0:  # called once before any task is submitted
+            default_client().run(die_in_the_first_simulation, str(marker))
+
+    result = run_campaign(load_campaign(tiny_file), tmp_path / "out", workers=2, on_run=arm)
+    assert marker.exists(), "no worker was killed"
     assert result.total == 6 and result.resumed == 0 and not result.failed
     assert len(list((tmp_path / "out" / "runs").glob("*.json"))) == 6
     assert_same_table(tmp_path / "out", serial)

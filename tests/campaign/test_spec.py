@@ -82,6 +82,9 @@ sim = {max_drills = 9}
     (TINY.replace("[grid]", "[grid\n"), "not valid TOML"),
     (TINY.replace('"sim.strategy" = ', "days = [1, 2]\n#"), "days is varied"),
     (TINY.replace('"sim.strategy"', '"seed.x"'), "seed is a value"),
+    # found by tests/fuzz: a dem that is not a string was joined to the folder (TypeError)
+    (TINY.replace("seed = 5", "seed = 5\ndem = []"), "invalid dem"),
+    (TINY.replace('"sim.strategy" = ["adaptive", "baseline"]', '"dem" = [3]'), "invalid dem"),
 ])
 def test_a_malformed_campaign_is_refused_naming_the_problem(tmp_path, text, fragment):
     with pytest.raises(LupexError) as error:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lupex.campaign.report import write_campaign_report
 from lupex.campaign.spec import Campaign, Run
 from lupex.campaign.store import CampaignFolder
 from lupex.campaign.tasks import ensure_site, run_one, site_key
@@ -143,7 +144,7 @@ def _run_locked(folder: CampaignFolder, workers: int, scheduler: str | None, on_
     step("writing campaign.parquet and the report")
     frame = folder.table()
     result.table = folder.write_table(frame)
-    result.reports = _report(frame, campaign.varied, folder.root)
+    result.reports = write_campaign_report(frame, campaign.varied, folder.root)
     return result
 
 
@@ -194,8 +195,3 @@ def _on_dask(client, sites: dict[str, MissionConfig], todo: list[Run], folder: C
         future.release()
     return failed
 
-
-def _report(frame, varied: list[str], out_dir: Path) -> list[Path]:
-    from lupex.report.campaign_report import write_campaign_report
-
-    return write_campaign_report(frame, varied, out_dir)

@@ -196,9 +196,11 @@ def _set(values: dict[str, Any], dotted: str, value: Any, source: Path) -> None:
 
 
 def _absolute_dem(values: dict[str, Any], folder: Path) -> None:
-    """A relative ``dem`` path is relative to the campaign file's folder."""
-    if values.get("dem") is not None:
-        values["dem"] = str((folder / values["dem"]).resolve())
+    """A relative ``dem`` path is relative to the campaign file's folder (a ``dem`` that is not a file
+    name is left for the mission's validation to refuse)."""
+    dem = values.get("dem")
+    if isinstance(dem, str) and "\0" not in dem:
+        values["dem"] = str((folder / dem).resolve())
 
 
 def _base_values(spec: CampaignSpec, path: Path, varied: list[str]) -> dict[str, Any]:

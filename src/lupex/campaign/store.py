@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from lupex import __version__
+from lupex.campaign.report import report_files
 from lupex.campaign.spec import Campaign, Run
 from lupex.errors import LupexError
 from lupex.files import atomic_output, check_folder, claim_folder
@@ -69,8 +70,6 @@ class CampaignFolder:
     def open(self) -> None:
         """Create the folder and record the campaign (after :meth:`check`); clear temporaries a killed
         run left behind."""
-        from lupex.report.campaign_report import report_files
-
         claim_folder(self.root, [], overwrite=True,
                      keep=["campaign.json", "campaign.parquet", "sites", "runs", *report_files(self.campaign.varied)])
         self.sites.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""Campaign statistics (lupex.campaign.stats) and the campaign report (lupex.report.campaign_report)."""
+"""Campaign statistics (lupex.campaign.stats) and the campaign report (lupex.campaign.report)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from lupex.campaign.report import write_campaign_report
 from lupex.campaign.stats import (
     group_summary,
     mean_interval,
@@ -19,7 +20,6 @@ from lupex.campaign.stats import (
     wilson_interval,
 )
 from lupex.errors import LupexError
-from lupex.report.campaign_report import write_campaign_report
 
 Z95 = stats.norm.ppf(0.975)
 
