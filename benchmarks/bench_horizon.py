@@ -42,7 +42,8 @@ import numpy as np
 from machine import cpu_model, load_average, source_state
 
 import lupex
-from lupex.sky.horizon import DEFAULT_NEAR_FIELD_PX, FarField, ground_pixel_m, horizon_angles
+from lupex.raster import ground_pixel_m
+from lupex.sky.horizon import DEFAULT_NEAR_FIELD_PX, FarField, horizon_angles
 from lupex.sky.horizon_reference import horizon_reference_at
 from lupex.terrain.synth import SynthConfig, synthesize
 

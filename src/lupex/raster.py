@@ -28,9 +28,11 @@ from lupex.geo import latlon_to_xy
 
 __all__ = [
     "centered_polar_transform",
+    "check_polar",
     "clamped_pixels",
     "geotiff_options",
     "grid_array",
+    "ground_pixel_m",
     "is_south_polar",
     "like",
     "north_up",
@@ -285,6 +287,26 @@ def read_grid(path: str | os.PathLike, name: str) -> xr.DataArray:
         raise LupexError(f"{os.fspath(path)} has no coordinate reference system")
     return grid_array(np.ascontiguousarray(values), transform, crs.to_wkt(), name, tags.get("units", ""),
                       tags.get("long_name", name))
+
+
+def check_polar(dem: xr.DataArray, label: str) -> xr.DataArray:
+    """``dem`` itself, if it lies on the lunar south polar stereographic map."""
+    crs = dem.rio.crs
+    if crs is None or not is_south_polar(CRS.from_user_input(crs)):
+        raise LupexError(f"the {label} is not on the lunar south polar stereographic map; "
+                         "crop it onto the map with 'lupex terrain crop' first")
+    return dem
+
+
+def ground_pixel_m(dem: xr.DataArray) -> float:
+    """Ground size of a pixel of a south polar stereographic DEM at its centre [m].
+
+    The map pixel divided by the point scale factor ``k = 1 + rho^2 / (4 R^2)`` at the tile
+    centre (``rho`` its distance from the pole on the map; Snyder 1987, eq. 21-4).
+    """
+    size = pixel_size(check_polar(dem, "DEM"))
+    rho2 = float(dem["x"].values.mean()) ** 2 + float(dem["y"].values.mean()) ** 2
+    return size / (1.0 + rho2 / (4.0 * MOON_RADIUS_M**2))
 
 
 def write_geotiff(

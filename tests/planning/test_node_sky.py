@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from lupex.planning.lattice import build_lattice, move_headings_deg
-from lupex.planning.node_sky import node_sky, panel_facing
+from lupex.planning.node_sky import node_sky
 from lupex.rover.model import RoverConfig
-from lupex.rover.power import solar_power_w
+from lupex.rover.power import panel_facing, solar_power_w
 from lupex.sky.horizon import DemHorizons
 from lupex.sky.series import point_series
 from lupex.sky.tracks import epochs

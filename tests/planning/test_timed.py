@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from lupex.planning.lattice import build_lattice, move_headings_deg
-from lupex.planning.node_sky import NodeSky, panel_facing
+from lupex.planning.node_sky import NodeSky
 from lupex.planning.timed import Model, PlanConfig, model_for, plan_route
 from lupex.rover.model import RoverConfig
-from lupex.rover.power import battery_step
+from lupex.rover.power import battery_step, panel_facing
 
 from .timed_reference import exhaustive_arrival
 

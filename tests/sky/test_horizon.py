@@ -10,13 +10,12 @@ from scipy import ndimage
 
 from lupex.constants import MOON_RADIUS_M
 from lupex.errors import LupexError
-from lupex.raster import grid_array, polar_crs
+from lupex.raster import grid_array, ground_pixel_m, polar_crs
 from lupex.sky.horizon import (
     NO_HORIZON_DEG,
     DemHorizons,
     FarField,
     _atan,
-    ground_pixel_m,
     horizon_angles,
     tan_elevation,
 )

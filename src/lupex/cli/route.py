@@ -10,8 +10,7 @@ from pyproj import CRS
 from lupex.cli.options import echo_json, json_option
 from lupex.errors import LupexError
 from lupex.planning.grid_search import least_cost_path
-from lupex.raster import is_south_polar, pixel_of, pixel_size
-from lupex.sky.horizon import ground_pixel_m
+from lupex.raster import ground_pixel_m, is_south_polar, pixel_of, pixel_size
 from lupex.terrain.readers import open_dem
 
 

@@ -23,10 +23,9 @@ from lupex.planning.targets import (
     plan_targets,
     write_targets,
 )
-from lupex.raster import same_grid
+from lupex.raster import ground_pixel_m, same_grid
 from lupex.rover.model import RoverConfig, load_rover
 from lupex.sky.ephemeris import parse_utc
-from lupex.sky.horizon import ground_pixel_m
 from lupex.sky.horizon_store import open_horizon
 from lupex.terrain.derive import derive_layers
 from lupex.terrain.outputs import rocks_path_for

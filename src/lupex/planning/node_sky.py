@@ -25,13 +25,13 @@ from numpy.typing import NDArray
 
 from lupex.planning.lattice import Lattice, move_headings_deg
 from lupex.rover.model import RoverConfig
-from lupex.rover.power import solar_power_w
+from lupex.rover.power import panel_facing, solar_power_w
 from lupex.sky.ephemeris import SUN_RADIUS_KM
 from lupex.sky.horizon_store import read_columns
 from lupex.sky.illumination import disk_visible_fraction
 from lupex.sky.tracks import elevation_at, horizon_toward, sun_earth_tracks
 
-__all__ = ["NodeSky", "node_sky", "panel_facing"]
+__all__ = ["NodeSky", "node_sky"]
 
 
 
@@ -64,18 +64,6 @@ class NodeSky:
     earth_visible: NDArray
     facing_moves: NDArray
     facing_parked: float
-
-
-def panel_facing(rover: RoverConfig, relative_azimuth_deg: NDArray) -> NDArray:
-    """Facing factor of the array for the Sun at an azimuth relative to the heading [-].
-
-    The ratio of :func:`lupex.rover.power.solar_power_w` to its value for one panel square
-    to the Sun: the sum over fixed panels of ``max(0, cos(relative - panel azimuth))``, or 1
-    for a tracking panel.
-    """
-    one_panel = solar_power_w(rover.model_copy(update={"solar": rover.solar.model_copy(
-        update={"orientation": "tracking"})}), 1.0, 0.0, 0.0)
-    return solar_power_w(rover, 1.0, 0.0, relative_azimuth_deg) / one_panel
 
 
 def node_sky(horizon, dem: xr.DataArray, lattice: Lattice, times: NDArray, step_h: float,

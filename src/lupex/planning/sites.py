@@ -55,11 +55,10 @@ from lupex.files import atomic_output, check_writable, claim_folder
 from lupex.geo import latlon_to_xy, scale_factor, validate_latlon, xy_to_latlon
 from lupex.planning.costmap import costmap
 from lupex.planning.grid_search import cost_to_go
-from lupex.raster import pixel_size, read_grid, same_grid
+from lupex.raster import ground_pixel_m, pixel_size, read_grid, same_grid
 from lupex.report.quicklook import extent_km, hillshade
 from lupex.rover.model import RoverConfig
 from lupex.rover.power import drive_power_w
-from lupex.sky.horizon import ground_pixel_m
 from lupex.sky.horizon_store import HORIZON_ENTRIES
 from lupex.sky.maps import MAP_STYLES
 from lupex.terrain.derive import HazardConfig, derive_layers

@@ -22,10 +22,9 @@ from lupex.planning.costmap import costmap, forbidden_reason
 from lupex.planning.lattice import Lattice, build_lattice
 from lupex.planning.node_sky import NodeSky, node_sky
 from lupex.planning.timed import Model, PlanConfig, TimedPlan, model_for, plan_route
-from lupex.raster import pixel_of
+from lupex.raster import ground_pixel_m, pixel_of
 from lupex.rover.model import RoverConfig
 from lupex.sky.ephemeris import parse_utc
-from lupex.sky.horizon import ground_pixel_m
 from lupex.sky.tracks import epochs
 from lupex.terrain.derive import HazardConfig, derive_layers
 

@@ -32,6 +32,7 @@ __all__ = [
     "drill_time_h",
     "drive_energy_wh",
     "drive_power_w",
+    "panel_facing",
     "shadow_endurance_h",
     "solar_power_w",
 ]
@@ -117,6 +118,18 @@ def solar_power_w(config: RoverConfig, sun_fraction: ArrayLike, sun_elevation_de
         facing = np.clip(np.cos(np.radians(relative[..., None] - normals)), 0.0, None).sum(axis=-1)
     projected_m2 = solar.panel_area_m2 * np.clip(np.cos(elevation), 0.0, None) * facing
     return irradiance * np.asarray(sun_fraction, dtype=float) * solar.efficiency * projected_m2
+
+
+def panel_facing(rover: RoverConfig, relative_azimuth_deg: NDArray) -> NDArray:
+    """Facing factor of the array for the Sun at an azimuth relative to the heading [-].
+
+    The ratio of :func:`lupex.rover.power.solar_power_w` to its value for one panel square
+    to the Sun: the sum over fixed panels of ``max(0, cos(relative - panel azimuth))``, or 1
+    for a tracking panel.
+    """
+    one_panel = solar_power_w(rover.model_copy(update={"solar": rover.solar.model_copy(
+        update={"orientation": "tracking"})}), 1.0, 0.0, 0.0)
+    return solar_power_w(rover, 1.0, 0.0, relative_azimuth_deg) / one_panel
 
 
 def battery_step(soc_wh: ArrayLike, power_in_w: ArrayLike, power_out_w: ArrayLike, dt_s: ArrayLike,

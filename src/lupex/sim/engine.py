@@ -37,11 +37,10 @@ from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from lupex.planning.node_sky import panel_facing
 from lupex.planning.timed import Model, plan_route
 from lupex.raster import clamped_pixels
 from lupex.rover.model import RoverConfig
-from lupex.rover.power import battery_step, drive_power_w, solar_power_w
+from lupex.rover.power import battery_step, drive_power_w, panel_facing, solar_power_w
 from lupex.sim.config import SimConfig
 from lupex.sim.instruments import DrillResult, drill_hole, gpr_interface_depth, neutron_counts, neutron_estimate
 from lupex.sim.local_planner import drive_leg

@@ -62,12 +62,11 @@ import numba
 import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike, NDArray
-from pyproj import CRS
 
 from lupex.constants import MOON_RADIUS_M
 from lupex.errors import LupexError
 from lupex.limits import MAX_HORIZON_AZIMUTHS, check_memory
-from lupex.raster import is_south_polar, pixel_size
+from lupex.raster import check_polar, ground_pixel_m, pixel_size
 
 __all__ = [
     "DEFAULT_NEAR_FIELD_PX",
@@ -730,26 +729,6 @@ def _far_steps(far_px_m: float, reach_m: float) -> NDArray:
 
 
 # --- georeferenced DEMs -------------------------------------------------------------------
-
-
-def check_polar(dem: xr.DataArray, label: str) -> xr.DataArray:
-    """``dem`` itself, if it lies on the lunar south polar stereographic map."""
-    crs = dem.rio.crs
-    if crs is None or not is_south_polar(CRS.from_user_input(crs)):
-        raise LupexError(f"the {label} is not on the lunar south polar stereographic map; "
-                         "crop it onto the map with 'lupex terrain crop' first")
-    return dem
-
-
-def ground_pixel_m(dem: xr.DataArray) -> float:
-    """Ground size of a pixel of a south polar stereographic DEM at its centre [m].
-
-    The map pixel divided by the point scale factor ``k = 1 + rho^2 / (4 R^2)`` at the tile
-    centre (``rho`` its distance from the pole on the map; Snyder 1987, eq. 21-4).
-    """
-    size = pixel_size(check_polar(dem, "DEM"))
-    rho2 = float(dem["x"].values.mean()) ** 2 + float(dem["y"].values.mean()) ** 2
-    return size / (1.0 + rho2 / (4.0 * MOON_RADIUS_M**2))
 
 
 @dataclass(frozen=True)

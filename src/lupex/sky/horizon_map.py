@@ -11,7 +11,8 @@ import xarray as xr
 
 from lupex.errors import LupexError
 from lupex.limits import check_memory
-from lupex.sky.horizon import DemHorizons, check_azimuth_count, check_polar, default_azimuths, prepare_heights
+from lupex.raster import check_polar
+from lupex.sky.horizon import DemHorizons, check_azimuth_count, default_azimuths, prepare_heights
 from lupex.sky.horizon_store import write_horizon
 
 __all__ = ["HORIZON_BYTES_PER_PX", "check_horizon_size", "check_request", "compute_horizon_file"]

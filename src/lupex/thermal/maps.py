@@ -22,9 +22,9 @@ import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from lupex.errors import LupexError
-from lupex.raster import like
+from lupex.raster import check_polar, ground_pixel_m, like
 from lupex.sky.ephemeris import parse_utc
-from lupex.sky.horizon import check_polar, ground_pixel_m, prepare_heights
+from lupex.sky.horizon import prepare_heights
 from lupex.sky.illumination import tilt_terms
 from lupex.sky.tracks import epochs, sun_earth_tracks
 from lupex.terrain.surface import slope_aspect

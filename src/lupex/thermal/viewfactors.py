@@ -293,7 +293,7 @@ def view_factors(
     heights : array_like
         Heights above the 1737.4 km sphere [m], shape (ny, nx), row 0 at the top (largest y).
     pixel_m : float
-        Ground size of a pixel [m] (:func:`lupex.sky.horizon.ground_pixel_m` for a
+        Ground size of a pixel [m] (:func:`lupex.raster.ground_pixel_m` for a
         georeferenced DEM).
     n_azimuths : int
         Number of azimuth sectors, the first centred on grid north (+y), clockwise [-].
