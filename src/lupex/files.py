@@ -22,6 +22,7 @@ from pathlib import Path
 
 from lupex import __version__
 from lupex.errors import LupexError
+from lupex.interrupts import deferred
 
 __all__ = [
     "MANIFEST_NAME",
@@ -190,8 +191,9 @@ def atomic_outputs(paths: Sequence[str | os.PathLike], overwrite: bool = False) 
     with contextlib.ExitStack() as stack:
         temporaries = [stack.enter_context(_temporary_beside(path, overwrite)) for path in paths]
         yield [tmp for tmp, _ in temporaries]
-        for tmp, final in temporaries:
-            os.replace(tmp, final)
+        with deferred():  # a Ctrl-C waits for the renames: all of them land, or none
+            for tmp, final in temporaries:
+                os.replace(tmp, final)
 
 
 def _read_manifest(folder: Path) -> dict:
@@ -358,13 +360,12 @@ def _replace_folder(final: Path, check_existing: Callable[[], None]) -> Iterator
             yield tmp
         _write_manifest(tmp, [e.name for e in tmp.iterdir() if e.name != MANIFEST_NAME and not _is_temporary(e.name)])
         check_existing()
-        if final.exists():
-            old = final.with_name(f"{_temp_prefix(final)}.old")
-            os.replace(final, old)
+        old = final.with_name(f"{_temp_prefix(final)}.old")
+        with deferred():  # a Ctrl-C waits for the swap: the old folder or the new one, never neither
+            if final.exists():
+                os.replace(final, old)
             os.replace(tmp, final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -14,7 +14,7 @@ import contextlib
 import signal
 from collections.abc import Iterator
 
-__all__ = ["Terminated", "exit_status", "handle_signals", "requested"]
+__all__ = ["Terminated", "deferred", "exit_status", "handle_signals", "requested"]
 
 
 class Terminated(KeyboardInterrupt):
@@ -22,6 +22,8 @@ class Terminated(KeyboardInterrupt):
 
 
 _requested: int | None = None
+_deferring = 0
+_deferred: int | None = None
 
 
 def requested() -> int | None:
@@ -35,18 +37,43 @@ def exit_status() -> int:
     return 128 + (_requested or signal.SIGINT)
 
 
+def _interrupt(signum: int) -> KeyboardInterrupt:
+    return Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
 def _on_signal(signum: int, frame) -> None:
-    global _requested
+    global _requested, _deferred
     _requested = signum
-    raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+    if _deferring:
+        _deferred = signum
+        return
+    raise _interrupt(signum)
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Within the block, SIGINT and SIGTERM (under :func:`handle_signals`) are recorded but raise
+    only when it ends: for the renames that commit outputs that land together or not at all.
+
+    The block must be short: a Ctrl-C waits for it. Blocks may nest; the outermost raises.
+    """
+    global _deferring, _deferred
+    _deferring += 1
+    try:
+        yield
+    finally:
+        _deferring -= 1
+        if not _deferring and _deferred is not None:
+            signum, _deferred = _deferred, None
+            raise _interrupt(signum)
 
 
 @contextlib.contextmanager
 def handle_signals() -> Iterator[None]:
     """Within the block, SIGINT and SIGTERM raise ``KeyboardInterrupt`` and are recorded; the
     previous handlers and a clear record come back afterwards."""
-    global _requested
-    _requested = None
+    global _requested, _deferred
+    _requested = _deferred = None
     previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lupex import __version__
 from lupex.errors import LupexError
-from lupex.files import atomic_folder
+from lupex.files import MANIFEST_NAME, atomic_folder
 from lupex.geo import xy_to_latlon
 from lupex.ice.params import IceParams
 from lupex.ice.prior import water_prior
@@ -280,22 +281,48 @@ def sim_summary(result: SimResult, seed: int, threshold_wt_pct: float) -> dict[s
 
 
 def _write_sim(result: SimResult, summary: dict[str, Any], dem: xr.DataArray, psr: xr.DataArray | None,
-               work: Path) -> list[str]:
+               work: Path, outputs: list[str]) -> None:
+    """Write the simulation's files into ``work``, naming each in ``outputs`` once it is whole."""
     telemetry = result.telemetry.frame()
     telemetry.to_parquet(work / "telemetry.parquet", index=False)
+    outputs.append("telemetry.parquet")
     events = result.telemetry.event_frame()
     events.to_csv(work / "events.csv", index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+    outputs.append("events.csv")
     holes = holes_frame(result)
     holes.to_csv(work / "holes.csv", index=False, float_format="%.4f")
-    written = ["telemetry.parquet", "events.csv", "holes.csv"]
+    outputs.append("holes.csv")
     if len(telemetry):
         mission_map(dem, psr, telemetry, holes, work / "map.png")
+        outputs.append("map.png")
         mission_timeline(telemetry, work / "timeline.png")
+        outputs.append("timeline.png")
         mission_report_html(summary, holes, {"Route, holes and shadow": work / "map.png",
                                              "Battery, power, Sun, Earth and activity": work / "timeline.png"},
                             work / "report.html")
-        written += ["map.png", "timeline.png", "report.html"]
-    return written
+        outputs.append("report.html")
+
+
+def _drop_unfinished(work: Path, outputs: list[str]) -> None:
+    """Remove from ``work`` what ``outputs`` does not name: a file cut off half-written, or the
+    ``horizon.nc.part`` of a cube, which a mission never resumes."""
+    for entry in work.iterdir():
+        if entry.name in outputs or entry.name == MANIFEST_NAME:
+            continue
+        shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
+
+
+def _refuse_interrupted(out_dir: Path, overwrite: bool) -> None:
+    """Refuse, before any work, to run into the folder of an interrupted mission without ``overwrite``:
+    a mission does not resume, so the message says so and how to run it again."""
+    try:
+        held = json.loads((Path(out_dir) / "summary.json").read_text())
+    except (OSError, ValueError):
+        return
+    if not overwrite and isinstance(held, dict) and held.get("status") == "interrupted":
+        stages = ", ".join(map(str, held.get("stages_completed") or [])) or "none"
+        raise LupexError(f"{out_dir} holds an interrupted mission (stages done: {stages}); a mission does not resume: "
+                         "pass --overwrite to run it again from the start, or choose another --out")
 
 
 def check_site(config: MissionConfig) -> xr.DataArray | None:
@@ -496,6 +523,7 @@ def run_mission(config: MissionConfig, out_dir: Path, overwrite: bool = False,
         After Ctrl-C or SIGTERM, once the finished stages are written (``summary.json`` says what ran).
     """
     step = step or (lambda message: None)
+    _refuse_interrupted(out_dir, overwrite)
     given_dem = check_site(config)  # bad terrain fails before any long work
     step(config.cost(*site_grid(config, given_dem)).describe())
     summary: dict[str, Any] = {
@@ -520,24 +548,23 @@ def run_mission(config: MissionConfig, out_dir: Path, overwrite: bool = False,
             step(f"simulate: {config.days:g} days, {config.sim.strategy} strategy")
             simulation = Simulation(world, config.rover, config.sim, config.seed)
             result = simulation.run(sim_progress, should_stop=lambda: requested() is not None)
-        except KeyboardInterrupt:
-            summary["status"] = "interrupted"
-            summary["reason"] = "interrupted (Ctrl-C or SIGTERM) before the simulation ended: " + (
-                f"stages done: {', '.join(done)}" if done else "no stage finished")
-            summary["outputs"] = sorted(outputs)
-            (work / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
-            interrupted = summary
-        else:
-            interrupted = None
             summary.update(sim_summary(result, config.seed, config.sim.threshold_wt_pct))
             if result.interrupted:
                 summary["reason"] = "interrupted (Ctrl-C or SIGTERM) during the simulation; telemetry up to then"
-            done += ["simulation", "report"]
-            outputs += _write_sim(result, summary, site.dem, site.maps["psr"], work)
-            summary["outputs"] = sorted(outputs)
-            (work / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
-            if result.interrupted:
-                interrupted = summary
+            done.append("simulation")
+            _write_sim(result, summary, site.dem, site.maps["psr"], work, outputs)
+            done.append("report")
+        except KeyboardInterrupt:
+            summary["status"] = "interrupted"
+            summary["reason"] = "interrupted (Ctrl-C or SIGTERM) " + (
+                "while writing the simulation's files" if "simulation" in done else "before the simulation ended"
+            ) + ": " + (f"stages done: {', '.join(done)}" if done else "no stage finished")
+            _drop_unfinished(work, outputs)  # what the folder holds is what summary.json lists, all whole
+            interrupted = summary
+        else:
+            interrupted = summary if result.interrupted else None
+        summary["outputs"] = sorted(outputs)
+        (work / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     if interrupted is not None:
         raise MissionInterrupted(interrupted)
     return summary

@@ -12,42 +12,23 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import weakref
 from pathlib import Path
 
 import pytest
 
+from lupex import interrupts
 from lupex.cli.main import run
 from lupex.files import MANIFEST_NAME, output_lock
 from lupex.geo import xy_to_latlon
 from lupex.terrain.readers import read_dem
+from tests.campaign.conftest import TINY
 from tests.conftest import assert_one_line_error
+from tests.hooks import stopped_at
 from tests.ice.test_ice_cli import make_site
+from tests.sim.test_mission_cli import SMALL
 
 START, END = "2028-03-01T00:00:00Z", "2028-03-11T00:00:00Z"
-SMALL_MISSION = """seed = 5
-days = 3
-landing_utc = "2028-09-01T00:00:00Z"
-horizon_azimuths = 48
-thermal_max_pixels = 20
-[site]
-size = 120
-resolution_m = 20.0
-center_lat = -89.45
-center_lon = 222.7
-"""
-TINY_CAMPAIGN = """[campaign]
-name = "tiny"
-runs = 1
-days = 1
-[base]
-seed = 5
-landing_utc = "2028-09-01T00:00:00Z"
-horizon_azimuths = 48
-thermal_max_pixels = 20
-site = {size = 120, resolution_m = 20.0, center_lat = -89.45, center_lon = 222.7}
-"""
 LUPEX = [sys.executable, "-c", "import sys; from lupex.cli.main import run; sys.exit(run(sys.argv[1:]))"]
 
 
@@ -73,8 +54,8 @@ def inputs(tmp_path_factory):
                  "--out", root / "sky") == 0
     ice_dem = make_site(root / "ice", 1)
     assert lupex("ice", "prior", ice_dem, "--thermal", ice_dem.parent / "thermal", "--out", root / "prior") == 0
-    (root / "mission.toml").write_text(SMALL_MISSION)
-    (root / "campaign.toml").write_text(TINY_CAMPAIGN)
+    (root / "mission.toml").write_text(SMALL)
+    (root / "campaign.toml").write_text(TINY)
     return {"root": root, "dem": dem, "sky": root / "sky", "ice_dem": ice_dem, "prior": root / "prior"}
 
 
@@ -227,8 +208,8 @@ def test_an_interrupt_python_dropped_still_ends_the_run_as_interrupted(cli, monk
 
     def interrupted_in_a_callback(reference):
         os.kill(os.getpid(), signal.SIGINT)
-        for _ in range(1000):  # the handler runs here, inside the callback, and its exception is dropped
-            pass
+        while interrupts.requested() is None:  # the handler runs here, inside the callback, and its exception
+            pass                               # is dropped (waiting for its record, not a count of loops)
 
     def convert(*args, **kwargs):
         held = Resource()
@@ -243,22 +224,13 @@ def test_an_interrupt_python_dropped_still_ends_the_run_as_interrupted(cli, monk
     assert "interrupted" in result.err
 
 
-def wait_for(condition, timeout_s: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never came true"
-        time.sleep(0.05)
-
-
 def test_sigterm_stops_a_mission_like_ctrl_c_and_leaves_no_debris(inputs, tmp_path):
+    # Deterministic: the child sends itself SIGTERM when its first horizon chunk is done (a signal
+    # sent from here once its folder appeared could land before its stages began, or after its end).
     out = tmp_path / "m"
-    process = subprocess.Popen([*LUPEX, "-q", *map(str, COMMANDS["mission"](inputs, out))],
-                               stderr=subprocess.PIPE, text=True)
-    wait_for(lambda: any(p.name.startswith(".m~lupex~") for p in tmp_path.iterdir()))  # its work has begun
-    process.send_signal(signal.SIGTERM)
-    _, err = process.communicate(timeout=300)
-    assert process.returncode == 143, err
-    assert "Traceback" not in err and "interrupted" in err
+    result = stopped_at("lupex.cli.mission.progress_bar", 1, "term", "-q", *COMMANDS["mission"](inputs, out))
+    assert result.returncode == 143, result.stderr
+    assert "Traceback" not in result.stderr and "interrupted" in result.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "interrupted" and "SIGTERM" in summary["reason"]
     for name in summary["outputs"]:
@@ -268,11 +240,8 @@ def test_sigterm_stops_a_mission_like_ctrl_c_and_leaves_no_debris(inputs, tmp_pa
 
 def test_a_killed_missions_debris_is_removed_by_the_next_run(cli, inputs, tmp_path):
     out = tmp_path / "m"
-    process = subprocess.Popen([*LUPEX, "-q", *map(str, COMMANDS["mission"](inputs, out))],
-                               stderr=subprocess.DEVNULL)
-    wait_for(lambda: any(p.name.startswith(".m~lupex~") for p in tmp_path.iterdir()))
-    process.kill()
-    process.wait(timeout=60)
+    killed = stopped_at("lupex.cli.mission.progress_bar", 1, "kill", "-q", *COMMANDS["mission"](inputs, out))
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert [p for p in tmp_path.iterdir() if p.name.startswith(".m~lupex~")]  # SIGKILL leaves it behind
     assert cli("-q", *COMMANDS["mission"](inputs, out), "--days", 0.5).code == 0
     assert [p.name for p in tmp_path.iterdir()] == ["m"]

@@ -44,6 +44,9 @@ def test_table(cli):
         (["--lat", "-89", "--lon", "0", "--time", "soon"], ("cannot read 'soon'", "ISO 8601")),
         (["--lat", "-95", "--lon", "0", "--time", "2030-01-01"], ("latitude must lie in [-90, 90] deg",)),
         (["--lat", "-89", "--lon", "0"], ("--time",)),
+        # issue 21 (found by tests/fuzz): an EphemerisRangeError traceback once
+        (["--lat", "-89", "--lon", "0", "--time", "2030-01-01", "--height", "1e308"],
+         ("height must be at most 6e+07 m",)),
     ],
 )
 def test_bad_input_is_one_line(cli, args, fragments):

@@ -164,8 +164,15 @@ def test_crop_of_ldem_4_over_the_pole_through_the_cli(cli, tmp_path, lola_dir):
         ("1.0", "-5", None, "must be positive"),
         ("100", "1", None, "the limit is 16384"),
         ("abc", "5", None, "'abc' is not a valid float"),
+        # issue 21: OverflowError tracebacks once
+        ("inf", "5", None, "Invalid value for '--size-km': 'inf' is not a finite number"),
+        ("nan", "5", None, "Invalid value for '--size-km': 'nan' is not a finite number"),
+        ("1", "-inf", None, "Invalid value for '--resolution': '-inf' is not a finite number"),
+        ("1e308", "1e-300", None, "is inf pixels wide; the limit is 16384"),
+        ("1", "5", ("nan", 0.0), "Invalid value for '--center-lat': 'nan' is not a finite number"),
     ],
-    ids=["no-overlap", "size-1", "size-0", "resolution-0", "resolution-negative", "too-large", "not-a-number"],
+    ids=["no-overlap", "size-1", "size-0", "resolution-0", "resolution-negative", "too-large", "not-a-number",
+         "size-inf", "size-nan", "resolution-minus-inf", "overflowing-width", "centre-nan"],
 )
 def test_crop_refusals_leave_no_file(cli, tmp_path, shoemaker_tif, size_km, resolution, centre, fragment):
     out = tmp_path / "out"
@@ -194,3 +201,73 @@ def test_crop_into_a_missing_folder(cli, tmp_path, shoemaker_tif):
                  "--out", tmp_path / "nowhere" / "tile.tif")
     assert_one_line_error(result, "does not exist; create it first")
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("kind", ["label with LINES not a number", "label with a zero radius",
+                                  "label with a zero map scale"])
+def test_a_mission_refuses_a_broken_pds3_dem_before_any_work(cli, tmp_path, kind):
+    """Issue 21: the label's ValueError / CRSError reached the user as a traceback through ``dem``."""
+    path, fragment = make_bad_input(kind, tmp_path, None)
+    config = tmp_path / "mission.toml"
+    config.write_text(f"days = 1\ndem = {json.dumps(str(path))}\n")
+    assert_one_line_error(cli("mission", "--config", config, "--out", tmp_path / "out"), fragment)
+    assert not (tmp_path / "out").exists()
+
+
+# --- found by the fuzz suite (tests/fuzz) ------------------------------------------------------
+
+
+def _small_geotiff_edited(folder: Path, edits: list[tuple]) -> Path:
+    from tests.fuzz.inputs import apply_edits, write_small_geotiff
+
+    path = write_small_geotiff(folder / "dem.tif")
+    path.write_bytes(apply_edits(path.read_bytes(), edits))
+    return path
+
+
+def test_a_gdal_message_that_is_not_utf8_prints_no_traceback(cli, tmp_path):
+    """rasterio decodes GDAL's messages strictly: a corrupt tag copied into one printed
+    'UnicodeDecodeError' and an 'Exception ignored in: rasterio._env.log_error' traceback."""
+    path = _small_geotiff_edited(tmp_path, [("byte", 965, 0), ("word", 362, 0x7FFFFFFF, False)])
+    result = cli("terrain", "info", path, "--json")
+    assert "UnicodeDecodeError" not in result.err and "Traceback" not in result.err, result.err
+    if result.code:
+        assert_one_line_error(result)
+
+
+def test_a_crs_name_that_is_not_utf8_is_refused_in_one_line(cli, tmp_path):
+    """rasterio raised UnicodeDecodeError from read_crs on a GeoTIFF whose CRS name held a 0x80 byte."""
+    path = _small_geotiff_edited(tmp_path, [])
+    data = path.read_bytes()
+    at = data.index(b"Moon (2015)")
+    path.write_bytes(data[:at] + b"\x80" + data[at + 1:])
+    for command in (("terrain", "info", path, "--json"),
+                    ("terrain", "crop", path, "--center-lat", "-90", "--center-lon", "0", "--size-km", "0.1",
+                     "--resolution", "20", "--out", tmp_path / "tile.tif")):
+        assert_one_line_error(cli(*command), "is not a readable raster")
+    assert not (tmp_path / "tile.tif").exists()
+
+
+@pytest.mark.xfail(strict=True, reason="lupex.cli.main.run should hold GDAL's warnings for the whole command "
+                   "(lupex.terrain.readers.gdal_warnings_held) and pass them on only when it succeeds (issue 21)")
+def test_gdal_warnings_do_not_precede_a_refusal(cli, tmp_path, caplog):
+    """A GeoTIFF that opens with GDAL warnings and is refused when its pixels are read: in a real run
+    the warnings print as 'lupex: WARNING: ...' lines above the one error line."""
+    path = _small_geotiff_edited(tmp_path, [("word", 72, 0, False)])
+    with caplog.at_level("WARNING"):
+        result = cli("terrain", "info", path, "--json")
+    assert_one_line_error(result, "cannot be read")
+    assert [r.getMessage() for r in caplog.records if r.levelno >= 30] == []
+
+
+def test_rasterio_warnings_do_not_join_the_error_line(cli, tmp_path):
+    """A GeoTIFF cut short after its first tags opens without a geotransform: rasterio's
+    NotGeoreferencedWarning printed two lines above the error."""
+    import warnings
+
+    path = _small_geotiff_edited(tmp_path, [("cut", 238)])
+    with warnings.catch_warnings(record=True) as issued:
+        warnings.resetwarnings()
+        result = cli("terrain", "info", path, "--json")
+    assert_one_line_error(result, "has no coordinate reference system")
+    assert [str(w.message) for w in issued] == []

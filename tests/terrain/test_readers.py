@@ -228,6 +228,14 @@ def _label_without(folder: Path, keyword: str) -> Path:
     return label
 
 
+def _label_edited(folder: Path, old: str, new: str) -> Path:
+    label = _label_variant(folder)
+    text = label.read_text()
+    assert old in text, old
+    label.write_text(text.replace(old, new))
+    return label
+
+
 GRID = np.arange(64, dtype=np.float32).reshape(8, 8)
 
 BAD_INPUTS: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
@@ -252,6 +260,15 @@ BAD_INPUTS: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
     "unsupported projection": (lambda d, lola: _label_variant(d, projection="TRANSVERSE MERCATOR"),
                                "map projection 'TRANSVERSE MERCATOR' is not supported"),
     "label missing LINES": (lambda d, lola: _label_without(d, "LINES"), "lacks the keyword LINES"),
+    # issue 21: a label keyword that is not a usable number, once a traceback from the parser or PROJ
+    "label with LINES not a number": (lambda d, lola: _label_edited(d, "LINES = 3", "LINES = abc"),
+                                      "LINES = 'abc'"),
+    "label with a zero radius": (lambda d, lola: _label_edited(d, "_AXIS_RADIUS = 1737.4 <km>", "_AXIS_RADIUS = 0"),
+                                 "A_AXIS_RADIUS = 0"),
+    "label with a zero map scale": (lambda d, lola: _label_edited(d, "MAP_SCALE = 20 <m/pix>", "MAP_SCALE = 0"),
+                                    "MAP_SCALE"),
+    "label with an infinite offset": (lambda d, lola: _label_edited(d, "OFFSET = 1737400.", "OFFSET = inf"),
+                                      "OFFSET"),
 }
 
 READ_DEM_ONLY: dict[str, tuple[Callable[[Path, Path], Path], str]] = {

@@ -125,6 +125,10 @@ def test_tile_outside_the_source(shoemaker):
         (float("nan"), 5.0, "must be positive"),
         (0.005, 5.0, "less than 2 pixels"),
         (100.0, 1.0, "is 100000 pixels wide; the limit is 16384"),
+        # issue 21: an OverflowError traceback once
+        (float("inf"), 5.0, "must be finite numbers"),
+        (1.0, float("inf"), "must be finite numbers"),
+        (1e308, 1e-300, "is inf pixels wide; the limit is 16384"),
     ],
 )
 def test_nonsense_tile_sizes(shoemaker, size_km, resolution_m, fragment):
@@ -135,3 +139,10 @@ def test_nonsense_tile_sizes(shoemaker, size_km, resolution_m, fragment):
 def test_unknown_resampling(shoemaker):
     with pytest.raises(LupexError, match="resampling must be one of"):
         crop_to_polar(shoemaker, *shoemaker_centre(), 1.0, 5.0, "cubic")
+
+
+def test_a_tile_beyond_the_memory_budget_is_refused_before_any_work(shoemaker, monkeypatch):
+    """A 16384-pixel tile needs about 34 GB; it was accepted and allocated (found by tests/fuzz)."""
+    monkeypatch.setenv("LUPEX_MEMORY_LIMIT", "64MiB")
+    with pytest.raises(LupexError, match=r"resampling onto a 1000 x 1000 pixel tile needs 122\.1 MiB of memory"):
+        crop_to_polar(shoemaker, *shoemaker_centre(), 5.0, 5.0)

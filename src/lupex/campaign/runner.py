@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lupex.campaign.report import write_campaign_report
+from lupex.campaign.report import report_files, write_campaign_report
 from lupex.campaign.spec import Campaign, Run
 from lupex.campaign.store import CampaignFolder
 from lupex.campaign.tasks import ensure_site, run_one, site_key
@@ -126,20 +126,24 @@ def _run_locked(folder: CampaignFolder, workers: int, scheduler: str | None, on_
         finished += 1
         on_run(finished, result.total)
 
+    def open_folder() -> None:
+        folder.open()
+        if todo:  # the table and report of an earlier, smaller campaign would pass for this one's
+            for name in ("campaign.parquet", *report_files(campaign.varied)):
+                (folder.root / name).unlink(missing_ok=True)
+        on_run(finished, result.total)
+
     try:
         if workers == 0 and scheduler is None:
-            folder.open()
-            on_run(finished, result.total)
+            open_folder()
             result.failed = _serial(sites, todo, folder, record, step)
         else:
             with connect(workers, scheduler) as client:
-                folder.open()
-                on_run(finished, result.total)
+                open_folder()
                 result.failed = _on_dask(client, sites, todo, folder, record, step)
     except KeyboardInterrupt:
         raise CampaignInterrupted(finished, result.total) from None
-    if result.failed:  # a table of an earlier, smaller campaign would pass for this one
-        (folder.root / "campaign.parquet").unlink(missing_ok=True)
+    if result.failed:  # no table: open_folder removed an earlier one
         return result
     step("writing campaign.parquet and the report")
     frame = folder.table()

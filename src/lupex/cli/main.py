@@ -34,6 +34,9 @@ from lupex.interrupts import exit_status, handle_signals, requested
 
 EXIT_BAD_INPUT = 2
 
+INTERRUPTED = "lupex: interrupted; finished outputs are kept, unfinished ones removed"
+"""The line a run stopped by Ctrl-C or SIGTERM ends with (exit status 130 or 143)."""
+
 _OS_ERROR_FIXES = {
     errno.ENOSPC: "free some space or write to another disk",
     errno.EDQUOT: "free some space or write to another disk",
@@ -102,7 +105,7 @@ def run(argv: list[str] | None = None) -> int:
         code = _run(argv)
         stopped = requested()
     if stopped is not None and code == 0:
-        click.echo("lupex: interrupted; finished outputs are kept, unfinished ones removed", err=True)
+        click.echo(INTERRUPTED, err=True)
         return exit_status()
     return code
 
@@ -119,11 +122,8 @@ def _run(argv: list[str] | None) -> int:
         return _fail(exc.format_message())
     except OSError as exc:  # permissions, a full disk, a bad path: the user's to fix, not a traceback
         return _fail(_os_error(exc))
-    except click.exceptions.Abort:
-        click.echo("lupex: interrupted", err=True)
-        return exit_status()
-    except KeyboardInterrupt:
-        click.echo("lupex: interrupted; finished outputs are kept, unfinished ones removed", err=True)
+    except (click.exceptions.Abort, KeyboardInterrupt):  # click turns a Ctrl-C in a command into Abort
+        click.echo(INTERRUPTED, err=True)
         return exit_status()
     # Without standalone mode click returns the exit code of --help / --version itself.
     return result if isinstance(result, int) else 0

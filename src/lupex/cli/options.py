@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -28,6 +29,40 @@ azimuths_option = click.option(
     help="Azimuths when computing horizons (8 to 3600, lupex.limits.MAX_HORIZON_AZIMUTHS).",
 )
 """``--azimuths`` of the commands that compute horizon cubes, refused at once outside 8 to 3600."""
+
+
+class FiniteFloat(click.ParamType):
+    """A number option that must be finite (``nan``, ``inf`` and overflowing values such as ``1e999``
+    are refused at once, naming the option), and optionally positive.
+
+    Parameters
+    ----------
+    positive : bool
+        Whether the value must also be greater than zero.
+    """
+
+    name = "float"
+
+    def __init__(self, positive: bool = False) -> None:
+        self.positive = positive
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        if self.positive and not number > 0.0:
+            self.fail(f"{number:g} must be positive", param, ctx)
+        return number
+
+    def __repr__(self) -> str:
+        return "POSITIVE_FLOAT" if self.positive else "FINITE_FLOAT"
+
+
+FINITE_FLOAT = FiniteFloat()
+"""``type=`` of a float option whose value must be a finite number [any unit]."""
+
+POSITIVE_FLOAT = FiniteFloat(positive=True)
+"""``type=`` of a float option whose value must be a finite number above zero (sizes, steps)."""
 
 
 def echo_json(payload: Any) -> None:

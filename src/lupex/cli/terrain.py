@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from lupex.cli.options import echo_json, json_option, overwrite_option, status
+from lupex.cli.options import FINITE_FLOAT, POSITIVE_FLOAT, echo_json, json_option, overwrite_option, status
 from lupex.config import build, load_toml
 from lupex.files import atomic_outputs, check_writable
 from lupex.raster import write_geotiff
@@ -25,9 +25,10 @@ def terrain() -> None:
 
 @terrain.command()
 @click.option("--size", type=int, required=True, help="Tile width and height [pixels].")
-@click.option("--resolution", type=float, required=True, help="Pixel size [m].")
-@click.option("--center-lat", type=float, required=True, help="Latitude of the tile centre [deg], -90..-45.")
-@click.option("--center-lon", type=float, default=0.0, show_default=True, help="East longitude of the centre [deg].")
+@click.option("--resolution", type=POSITIVE_FLOAT, required=True, help="Pixel size [m].")
+@click.option("--center-lat", type=FINITE_FLOAT, required=True, help="Latitude of the tile centre [deg], -90..-45.")
+@click.option("--center-lon", type=FINITE_FLOAT, default=0.0, show_default=True,
+              help="East longitude of the centre [deg].")
 @click.option("--seed", type=int, required=True, help="Seed; the same seed gives the same tile.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="TOML file with more model settings.")
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="Output GeoTIFF of heights.")
@@ -76,10 +77,10 @@ def info(dem_path, no_slopes, as_json) -> None:
 
 @terrain.command()
 @click.argument("dem_path", metavar="FILE", type=click.Path())
-@click.option("--center-lat", type=float, required=True, help="Tile centre latitude [deg].")
-@click.option("--center-lon", type=float, required=True, help="Tile centre east longitude [deg].")
-@click.option("--size-km", type=float, required=True, help="Tile width and height [km].")
-@click.option("--resolution", type=float, required=True, help="Tile pixel size [m].")
+@click.option("--center-lat", type=FINITE_FLOAT, required=True, help="Tile centre latitude [deg].")
+@click.option("--center-lon", type=FINITE_FLOAT, required=True, help="Tile centre east longitude [deg].")
+@click.option("--size-km", type=POSITIVE_FLOAT, required=True, help="Tile width and height [km].")
+@click.option("--resolution", type=POSITIVE_FLOAT, required=True, help="Tile pixel size [m].")
 @click.option("--resampling", type=click.Choice(["bilinear", "nearest"]), default="bilinear", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="Output GeoTIFF.")
 @overwrite_option
@@ -98,7 +99,7 @@ def crop(dem_path, center_lat, center_lon, size_km, resolution, resampling, out,
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output folder.")
 @click.option("--rocks", "rocks_file", type=click.Path(dir_okay=False),
               help="Rock-area map (default: FILE_rocks.tif when it exists, else a uniform background).")
-@click.option("--max-slope", type=float, help="Steepest traversable slope [deg] (default 25).")
+@click.option("--max-slope", type=FINITE_FLOAT, help="Steepest traversable slope [deg] (default 25).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="TOML file of hazard thresholds.")
 @overwrite_option
 def derive(dem_path, out_dir, rocks_file, max_slope, config_file, overwrite) -> None:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from lupex.config import build, load_toml
+from lupex.config import build, load_toml, not_text
 from lupex.errors import LupexError
 
 __all__ = [
@@ -351,9 +351,13 @@ def load_rover(path: str | os.PathLike) -> RoverConfig:
         values = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise LupexError(f"configuration file {path} does not exist") from None
+    except IsADirectoryError:
+        raise LupexError(f"configuration file {path} is a folder; give a JSON file") from None
     except OSError as exc:
         raise LupexError(f"cannot read {path}: {exc.strerror}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise LupexError(not_text(path, exc)) from None
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise LupexError(f"{path} is not valid JSON: {exc}") from None
     if not isinstance(values, dict):
         raise LupexError(f"{path} must hold a JSON object of rover settings")

@@ -76,6 +76,11 @@ _KERNELS = {
 }
 """Kernel file name -> (installed package, path inside it)."""
 
+MAX_SITE_HEIGHT_M = 60_000_000.0
+"""Highest site above the 1737.4 km sphere [m]: 60,000 km, about the radius of the Moon's Hill
+sphere (61,500 km against the Earth). Assumption: beyond it a place no longer belongs to the Moon's
+sky, and heights toward 1e308 m push the light-time solution outside the ephemeris."""
+
 _COVERAGE_MARGIN = np.timedelta64(1, "h")
 """Kept clear of each end of the kernels: the Sun's light time (500 s) plus TDB - UTC (< 70 s)."""
 
@@ -367,6 +372,9 @@ def _check_site(lat_deg: float, lon_deg: float, height_m: float) -> None:
         raise LupexError(f"latitude must lie in [-90, 90] deg, got {values[0]:g}")
     if values[2] <= -MOON_RADIUS_M:
         raise LupexError(f"height must be above the Moon's centre ({-MOON_RADIUS_M:g} m), got {values[2]:g} m")
+    if values[2] > MAX_SITE_HEIGHT_M:
+        raise LupexError(f"height must be at most {MAX_SITE_HEIGHT_M:g} m (60,000 km, the Moon's Hill sphere), "
+                         f"got {values[2]:g} m")
 
 
 def sun_earth_topocentric(

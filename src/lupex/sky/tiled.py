@@ -44,7 +44,7 @@ Far reach
 
 Scale and reference point
     Everything in a tile refers to the centre of its window (the core with its margin): the
-    horizons use the ground pixel there (:func:`lupex.sky.horizon.ground_pixel_m`, as
+    horizons use the ground pixel there (:func:`lupex.raster.ground_pixel_m`, as
     ``DemHorizons`` does for any DEM), and the maps track the Sun and the Earth from there,
     at the window's median height (the ``centre`` of ``illumination_maps``). With a margin
     that covers the whole DEM every window is the DEM, and the tiled maps equal the
@@ -411,7 +411,10 @@ def prepare_tiled_folder(plan: TiledPlan, out_dir: Path, overwrite: bool) -> Non
     prepare_folder(out_dir, list(MAP_STYLES), overwrite, keep=("tiles",))
     folder = out_dir / "tiles"
     stamp = folder / "tiling.json"
-    if folder.exists() and (not stamp.is_file() or stamp.read_text() != plan.job.identity):
+    # A folder with neither stamp nor tiles is one a run stopped before stamping: reused.
+    unstamped = folder.is_dir() and not stamp.is_file() and not any(
+        not entry.name.startswith(".") for entry in folder.iterdir())
+    if folder.exists() and not unstamped and (not stamp.is_file() or stamp.read_text() != plan.job.identity):
         if not overwrite:
             raise LupexError(f"{folder} holds tiles of another DEM or other settings; pass --overwrite "
                              "to replace them, or choose another --out")

@@ -9,6 +9,7 @@ LOLA/Kaguya/LROC DEM labels, not a full ODL grammar.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,10 +31,9 @@ class Quantity(NamedTuple):
     unit: str
 
 
-_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
-_UNIT = re.compile(r"^(.*?)\s*<([^>]*)>\s*$", re.DOTALL)
 _BASED = re.compile(r"^([+-]?)(\d+)#([0-9A-Za-z]+)#$")
-_QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
+_MAX_NESTING = 16
+"""Deepest nesting of ``(...)``/``{...}`` sets read in a value; labels use two levels at most."""
 
 
 class _BasedInteger(int):
@@ -55,18 +55,20 @@ _SAMPLE_TYPES = {
 }
 
 
-def _convert(raw: str) -> Any:
+def _convert(raw: str, depth: int = 0) -> Any:
     """Turn one ODL value into a Python value; numbers with units stay (value, unit)."""
     raw = raw.strip()
-    if raw.startswith('"') and raw.endswith('"'):
+    if raw.startswith('"') and raw.endswith('"') and len(raw) > 1:
         return " ".join(raw[1:-1].split())
-    if raw.startswith("'") and raw.endswith("'"):
+    if raw.startswith("'") and raw.endswith("'") and len(raw) > 1:
         return raw[1:-1]
-    if raw[:1] in "({" and raw[-1:] in ")}":
-        return tuple(_convert(item) for item in _split_set(raw[1:-1]))
-    unit = _UNIT.match(raw)
-    if unit:
-        return Quantity(_convert(unit.group(1)), unit.group(2).strip())
+    if raw[:1] in "({" and raw[-1:] in ")}" and raw:
+        if depth >= _MAX_NESTING:
+            raise LupexError(f"malformed PDS3 label: a value nests sets more than {_MAX_NESTING} deep")
+        return tuple(_convert(item, depth + 1) for item in _split_set(raw[1:-1]))
+    unit = _split_unit(raw)
+    if unit is not None:
+        return Quantity(_convert(unit[0], depth), unit[1].strip())
     based = _BASED.match(raw)
     if based:
         try:
@@ -80,6 +82,33 @@ def _convert(raw: str) -> Any:
         except ValueError:
             pass
     return raw
+
+
+def _split_unit(raw: str) -> tuple[str, str] | None:
+    """``("20", "m/pix")`` for ``20 <m/pix>``: the text before the unit's ``<`` and the unit, or None.
+
+    The ``<`` is the first one after the last ``>`` inside the value, found in one pass (a
+    backtracking regular expression takes quadratic time on long runs of blanks).
+    """
+    if not raw.endswith(">"):
+        return None
+    opening = raw.find("<", raw.rfind(">", 0, len(raw) - 1) + 1)
+    if opening < 0:
+        return None
+    return raw[:opening].rstrip(), raw[opening + 1:-1]
+
+
+def _strip_comments(text: str) -> str:
+    """``text`` without its ``/* ... */`` comments (an unclosed one and what follows are kept)."""
+    parts, position = [], 0
+    while (start := text.find("/*", position)) >= 0:
+        end = text.find("*/", start + 2)
+        if end < 0:
+            break
+        parts.append(text[position:start])
+        position = end + 2
+    parts.append(text[position:])
+    return "".join(parts)
 
 
 def _split_set(body: str) -> list[str]:
@@ -108,35 +137,64 @@ def _split_set(body: str) -> list[str]:
 
 
 def _statements(text: str) -> list[tuple[str, str]]:
-    """Split label text into (key, raw value) statements, joining continued values."""
+    """Split label text into (key, raw value) statements, joining continued values.
+
+    Every character is looked at a bounded number of times, so a hostile label of a megabyte
+    is parsed in well under a second.
+    """
     statements: list[tuple[str, str]] = []
-    key, value = None, ""
+    key, parts, scanner = None, [], _ValueScanner()
     for line in text.splitlines():
         stripped = line.strip()
         if not stripped:
             continue
-        if key is not None and _value_open(value):
-            value += "\n" + stripped
+        if key is not None and scanner.open:
+            parts.append(stripped)
+            scanner.feed(stripped)
             continue
         if key is not None:
-            statements.append((key, value))
-            key, value = None, ""
+            statements.append((key, "\n".join(parts)))
+            key = None
         if stripped == "END":
             break
         if "=" not in stripped:
             raise LupexError(f"not a PDS3 label: cannot read the line {stripped[:60]!r}")
         key, value = (part.strip() for part in stripped.split("=", 1))
+        parts, scanner = [value], _ValueScanner()
+        scanner.feed(value)
     if key is not None:
-        statements.append((key, value))
+        statements.append((key, "\n".join(parts)))
     return statements
 
 
-def _value_open(value: str) -> bool:
-    """True while a value has an unclosed quote or bracket and continues on the next line."""
-    if value.count('"') % 2:
-        return True
-    bare = _QUOTED.sub("", value)  # brackets inside quoted text do not open a set
-    return bare.count("(") + bare.count("{") > bare.count(")") + bare.count("}")
+class _ValueScanner:
+    """Whether a value read so far continues on the next line: an unclosed ``"`` quote, or an
+    unclosed ``(`` or ``{`` outside quoted text. Fed a line at a time; a ``'...'`` symbol
+    literal never spans lines (PDS Standards Reference, 12.3.3)."""
+
+    def __init__(self) -> None:
+        self.in_text = False
+        self.depth = 0
+
+    @property
+    def open(self) -> bool:
+        return self.in_text or self.depth > 0
+
+    def feed(self, line: str) -> None:
+        in_symbol = False
+        for ch in line:
+            if ch == '"' and not in_symbol:
+                self.in_text = not self.in_text
+            elif self.in_text:
+                continue
+            elif ch == "'":
+                in_symbol = not in_symbol
+            elif in_symbol:
+                continue
+            elif ch in "({":
+                self.depth += 1
+            elif ch in ")}":
+                self.depth -= 1
 
 
 def parse_label(text: str) -> dict[str, Any]:
@@ -157,7 +215,7 @@ def parse_label(text: str) -> dict[str, Any]:
         raise LupexError("not a PDS3 label: PDS_VERSION_ID is missing")
     root: dict[str, Any] = {}
     stack = [root]
-    for key, raw in _statements(_COMMENT.sub("", text)):
+    for key, raw in _statements(_strip_comments(text)):
         if key in ("OBJECT", "GROUP"):
             child: dict[str, Any] = {}
             name = raw.strip()
@@ -190,13 +248,70 @@ def read_label(path: Path) -> dict[str, Any]:
     if not head.strip():
         raise LupexError(f"{path} is empty")
     text = head.decode("latin-1")
-    end = re.search(r"^\s*END\s*$", text, re.MULTILINE)
-    return parse_label(text[: end.end()] if end else text)
+    return parse_label(text[:_label_end(text)])
+
+
+def _label_end(text: str) -> int:
+    """Where the label's ``END`` line ends in ``text`` (all of it when there is none)."""
+    position = 0
+    for line in text.splitlines(keepends=True):
+        position += len(line)
+        if line.strip() == "END":
+            return position
+    return len(text)
 
 
 def _value(entry: Any) -> Any:
     """The bare value of a label entry, without its unit."""
     return entry.value if isinstance(entry, Quantity) else entry
+
+
+def _number(holder: dict[str, Any], key: str, source: str, *, whole: bool = False, positive: bool = False,
+            default: float | None = None) -> Any:
+    """The finite number a label gives for ``key`` in ``holder`` (an ``int`` when ``whole``).
+
+    Parameters
+    ----------
+    holder : dict
+        The label object that holds the keyword.
+    key : str
+        The keyword, e.g. ``LINES``.
+    source : str
+        The label's file name, for the message.
+    whole, positive : bool
+        Whether the value must be a whole number, and greater than zero.
+    default : float, optional
+        The value when the keyword is absent; without one, an absent keyword is refused.
+
+    Raises
+    ------
+    LupexError
+        Naming the keyword and its value, when it is absent (without a default), not a number
+        (text, a set), not finite, not whole or not positive as asked.
+    """
+    if key not in holder:
+        if default is None:
+            raise LupexError(f"PDS3 label {source} lacks the keyword {key}")
+        return default
+    value = _value(holder[key])
+    usable = isinstance(value, int | float) and not isinstance(value, bool)
+    if usable:
+        try:
+            usable = math.isfinite(float(value)) and (not whole or float(value).is_integer()) and (
+                not positive or value > 0)
+        except OverflowError:  # an integer of hundreds of digits
+            usable = False
+    if not usable:
+        kind = "whole number" if whole else "finite number"
+        raise LupexError(f"PDS3 label {source} gives {key} = {_shown(value)}, not a {'positive ' * positive}{kind}; "
+                         "correct the label, or download the product again")
+    return int(value) if whole else float(value)
+
+
+def _shown(value: Any) -> str:
+    """A label value as a message shows it: its repr, cut to 40 characters."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _find_image_object(label: dict[str, Any]) -> dict[str, Any]:
@@ -224,7 +339,12 @@ def _missing_value(entry: Any, dtype: str) -> float | None:
     if isinstance(value, _BasedInteger) and 0 <= value < 1 << (8 * np.dtype(dtype).itemsize):
         kind = np.dtype(dtype).newbyteorder("=")
         return float(np.array(int(value), dtype=f"u{kind.itemsize}").view(kind))
-    return float(value) if isinstance(value, int | float) else None
+    if not isinstance(value, int | float):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # an integer of hundreds of digits marks no stored sample
+        return None
 
 
 @dataclass(frozen=True)
@@ -285,41 +405,49 @@ class Pds3Image:
 def _locate_file(label_path: Path, name: str) -> Path:
     """Find ``name`` beside the label, ignoring case (labels name files in upper case)."""
     folder = label_path.parent
+    if not name or name != Path(name).name or "\0" in name or name in (".", ".."):
+        raise LupexError(f"{label_path.name} names the image file {_shown(name)}, not a file name; "
+                         "a PDS3 label names a file beside it")
     direct = folder / name
-    if direct.exists():
+    if direct.is_file():
         return direct
     for candidate in folder.iterdir():
-        if candidate.name.lower() == name.lower():
+        if candidate.name.lower() == name.lower() and candidate.is_file():
             return candidate
     raise LupexError(f"the image file {name} named by {label_path.name} is not in {folder}")
 
 
 def _resolve_pointer(pointer: Any, label_path: Path, record_bytes: int) -> tuple[Path, int]:
     """Interpret ``^IMAGE``: a file, a (file, record) pair, a record or a byte offset."""
+    def start(entry: Any) -> int:  # records and bytes count from 1
+        return _number({"^IMAGE": entry}, "^IMAGE", label_path.name, whole=True, positive=True) - 1
+
     if isinstance(pointer, str):
         return _locate_file(label_path, pointer), 0
     if isinstance(pointer, Quantity) and pointer.unit.upper() == "BYTES":
-        return label_path, int(pointer.value) - 1
+        return label_path, start(pointer)
     if isinstance(pointer, tuple) and len(pointer) == 2 and isinstance(pointer[0], str):
-        start = pointer[1]
-        in_bytes = isinstance(start, Quantity) and start.unit.upper() == "BYTES"
-        offset = int(_value(start)) - 1
+        in_bytes = isinstance(pointer[1], Quantity) and pointer[1].unit.upper() == "BYTES"
+        offset = start(pointer[1])
         return _locate_file(label_path, pointer[0]), offset if in_bytes else offset * record_bytes
-    if isinstance(pointer, int):
-        return label_path, (pointer - 1) * record_bytes
+    if isinstance(pointer, int) and not isinstance(pointer, bool):
+        return label_path, start(pointer) * record_bytes
     raise LupexError(f"cannot interpret the ^IMAGE pointer {pointer!r}")
 
 
-def _projection(proj: dict[str, Any]) -> tuple[str, float, float]:
+def _projection(proj: dict[str, Any], source: str) -> tuple[str, float, float]:
     """PROJ string, pixel size [m] and radius [m] from an IMAGE_MAP_PROJECTION object."""
     kind = str(proj.get("MAP_PROJECTION_TYPE", "")).upper().replace("_", " ")
-    radius = float(_value(proj["A_AXIS_RADIUS"])) * 1000.0
-    b_radius = float(_value(proj.get("C_AXIS_RADIUS", proj["A_AXIS_RADIUS"]))) * 1000.0
+    radius = _number(proj, "A_AXIS_RADIUS", source, positive=True) * 1000.0
+    b_radius = _number(proj, "C_AXIS_RADIUS", source, positive=True, default=radius / 1000.0) * 1000.0
     if abs(radius - b_radius) > 1e-6 * radius:
         raise LupexError("PDS3 map projection on an ellipsoid is not supported; only spheres")
-    center_lat = float(_value(proj.get("CENTER_LATITUDE", 0.0)))
-    center_lon = float(_value(proj.get("CENTER_LONGITUDE", 0.0)))
-    scale = float(_value(proj["MAP_SCALE"]))
+    center_lat = _number(proj, "CENTER_LATITUDE", source, default=0.0)
+    center_lon = _number(proj, "CENTER_LONGITUDE", source, default=0.0)
+    if abs(center_lat) > 90.0:
+        raise LupexError(f"PDS3 label {source} gives CENTER_LATITUDE = {center_lat:g}, outside -90 to 90; "
+                         "correct the label")
+    scale = _number(proj, "MAP_SCALE", source, positive=True)
     if isinstance(proj["MAP_SCALE"], Quantity) and proj["MAP_SCALE"].unit.upper().startswith("KM"):
         scale *= 1000.0  # some labels give <KM/PIXEL>
     if kind == "POLAR STEREOGRAPHIC":
@@ -329,13 +457,16 @@ def _projection(proj: dict[str, Any]) -> tuple[str, float, float]:
                  f"+R={radius:.10g} +units=m +no_defs")
     elif kind in ("SIMPLE CYLINDRICAL", "EQUIRECTANGULAR", "EQUIDISTANT"):
         resolution = _value(proj.get("MAP_RESOLUTION"))
-        if isinstance(resolution, int | float) and resolution > 0:
-            scale = 2.0 * np.pi * radius / (360.0 * float(resolution))
+        if isinstance(resolution, int | float) and not isinstance(resolution, bool) and resolution > 0:
+            scale = 2.0 * np.pi * radius / (360.0 * _number(proj, "MAP_RESOLUTION", source, positive=True))
         proj4 = (f"+proj=eqc +lat_ts={center_lat:g} +lat_0=0 +lon_0={center_lon:g} +x_0=0 +y_0=0 "
                  f"+R={radius:.10g} +units=m +no_defs")
     else:
         raise LupexError(f"PDS3 map projection {kind!r} is not supported "
                          "(polar stereographic and simple cylindrical are)")
+    if not (math.isfinite(scale) and scale > 0.0 and math.isfinite(radius)):
+        raise LupexError(f"PDS3 label {source} gives a pixel size of {scale:g} m, not a positive finite number; "
+                         "correct its MAP_SCALE or MAP_RESOLUTION")
     return proj4, scale, radius
 
 
@@ -354,39 +485,48 @@ def image_geometry(label: dict[str, Any], label_path: Path) -> Pds3Image:
     label_path : Path
         Where the label was read (to find the image file).
     """
+    source = label_path.name
     image = _find_image_object(label)
-    try:
-        lines = int(_value(image["LINES"]))
-        samples = int(_value(image["LINE_SAMPLES"]))
-        sample_type = str(image["SAMPLE_TYPE"]).upper()
-        bits = int(_value(image["SAMPLE_BITS"]))
-        bands = int(_value(image.get("BANDS", 1)))
-        proj = label["IMAGE_MAP_PROJECTION"]
-        line_offset = float(_value(proj["LINE_PROJECTION_OFFSET"]))
-        sample_offset = float(_value(proj["SAMPLE_PROJECTION_OFFSET"]))
-    except KeyError as exc:
-        raise LupexError(f"PDS3 label {label_path.name} lacks the keyword {exc.args[0]}") from None
+    proj = label.get("IMAGE_MAP_PROJECTION")
+    if proj is None:
+        raise LupexError(f"PDS3 label {source} lacks the keyword IMAGE_MAP_PROJECTION")
+    if not isinstance(proj, dict):
+        raise LupexError(f"PDS3 label {source} has no single IMAGE_MAP_PROJECTION object; lupex reads map-projected "
+                         "images with one")
+    lines = _number(image, "LINES", source, whole=True)
+    samples = _number(image, "LINE_SAMPLES", source, whole=True)
+    if "SAMPLE_TYPE" not in image:
+        raise LupexError(f"PDS3 label {source} lacks the keyword SAMPLE_TYPE")
+    sample_type = str(image["SAMPLE_TYPE"]).upper()
+    bits = _number(image, "SAMPLE_BITS", source, whole=True)
+    bands = _number(image, "BANDS", source, whole=True, default=1)
+    line_offset = _number(proj, "LINE_PROJECTION_OFFSET", source)
+    sample_offset = _number(proj, "SAMPLE_PROJECTION_OFFSET", source)
     if bands != 1:
         raise LupexError(f"PDS3 image has {bands} bands; a DEM must have one")
     if lines <= 0 or samples <= 0:
         raise LupexError(f"PDS3 label gives an empty image ({lines} x {samples})")
     dtype = _SAMPLE_TYPES.get((sample_type, bits))
     if dtype is None:
-        raise LupexError(f"unsupported PDS3 sample type {sample_type} with {bits} bits")
+        raise LupexError(f"unsupported PDS3 sample type {sample_type[:40]} with {bits} bits")
     pointer, holder = _find_pointer(label)
-    record_bytes = int(_value(holder.get("RECORD_BYTES", label.get("RECORD_BYTES", 1))))
+    record_bytes = _number(holder if "RECORD_BYTES" in holder else label, "RECORD_BYTES", source, whole=True,
+                           positive=True, default=1)
     image_path, byte_offset = _resolve_pointer(pointer, label_path, record_bytes)
-    proj4, scale, radius = _projection(proj)
+    proj4, scale, radius = _projection(proj, source)
     x_left = (-0.5 - sample_offset) * scale
     y_top = (line_offset + 0.5) * scale
+    if not (math.isfinite(x_left) and math.isfinite(y_top)):
+        raise LupexError(f"PDS3 label {source} places its image beyond any map (projection offsets "
+                         f"{line_offset:g}, {sample_offset:g} pixels of {scale:g} m); correct the label")
     return Pds3Image(
         image_path=image_path,
         byte_offset=byte_offset,
         lines=lines,
         samples=samples,
         dtype=dtype,
-        scaling_factor=float(_value(image.get("SCALING_FACTOR", 1.0))),
-        offset=float(_value(image.get("OFFSET", 0.0))),
+        scaling_factor=_number(image, "SCALING_FACTOR", source, default=1.0),
+        offset=_number(image, "OFFSET", source, default=0.0),
         missing=_missing_value(image.get("MISSING_CONSTANT", image.get("NULL")), dtype),
         proj4=proj4,
         transform=(scale, 0.0, x_left, 0.0, -scale, y_top),

@@ -13,9 +13,16 @@ a rotated grid is refused (only ``lupex terrain crop`` reads it, to warp it).
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import logging
 import os
+import sys
+import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import rasterio
@@ -23,6 +30,7 @@ import rasterio.errors
 import xarray as xr
 from affine import Affine
 from pyproj import CRS
+from pyproj.exceptions import CRSError
 
 from lupex.constants import MOON_RADIUS_M
 from lupex.errors import LupexError
@@ -30,7 +38,7 @@ from lupex.limits import check_memory
 from lupex.raster import grid_array, north_up, pixel_size
 from lupex.terrain import pds3
 
-__all__ = ["DemFile", "open_dem", "read_dem"]
+__all__ = ["DemFile", "gdal_warnings_held", "open_dem", "read_dem"]
 
 Window = tuple[slice, slice]
 """A (rows, columns) pair of slices with non-negative starts and explicit stops."""
@@ -178,9 +186,9 @@ class DemFile:
 
     def _read_gdal(self, rows: slice, cols: slice) -> np.ndarray:
         try:
-            with rasterio.open(self.path) as ds:
+            with gdal_warnings_held(), rasterio.open(self.path) as ds:
                 return ds.read(1, window=((rows.start, rows.stop), (cols.start, cols.stop)))
-        except rasterio.errors.RasterioError as exc:
+        except (rasterio.errors.RasterioError, UnicodeDecodeError) as exc:  # a corrupt tag may not be UTF-8
             raise LupexError(f"{self.path} cannot be read (corrupt or truncated?): {_first_line(exc)}") from None
 
     def _read_pds3(self, rows: slice, cols: slice) -> np.ndarray:
@@ -190,6 +198,75 @@ class DemFile:
             shape=(image.lines, image.samples),
         )
         return np.array(pixels[rows, cols])
+
+
+GDAL_LOGGER = "rasterio._env"
+"""The logger through which rasterio passes on GDAL's warnings (``CPLE_AppDefined in ...``)."""
+
+
+class _Held(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextlib.contextmanager
+def gdal_warnings_held() -> Iterator[None]:
+    """Hold back GDAL's and rasterio's warnings while the block runs: passed on (each once) when it
+    succeeds, dropped when it raises, so that a refused file gives one ``lupex: error:`` line and no more.
+
+    A corrupt GeoTIFF makes GDAL warn ("tags apparently corrupt, they are being ignored") and
+    rasterio warn (``NotGeoreferencedWarning``) before lupex refuses it; the refusal names the
+    problem, and the warnings would only bury it. Held are the records of the ``rasterio._env``
+    logger, Python warnings issued in the block, and the ``UnicodeDecodeError`` rasterio's GDAL
+    message handler raises (and Python prints) for a message that is not UTF-8, which is dropped
+    either way. The readers hold them while they open and read a file; a command line should hold
+    them for the whole command, since a file that opens with warnings may still be refused later.
+    """
+    logger = logging.getLogger(GDAL_LOGGER)
+    held, propagate = _Held(), logger.propagate
+    unraisable, excepthook = sys.unraisablehook, sys.excepthook
+    logger.addHandler(held)
+    logger.propagate = False
+    sys.unraisablehook = functools.partial(_undecodable_unraisable, unraisable)
+    sys.excepthook = functools.partial(_undecodable_printed, excepthook)
+    try:
+        with warnings.catch_warnings(record=True) as issued:
+            yield
+    finally:
+        logger.removeHandler(held)
+        logger.propagate = propagate
+        sys.unraisablehook, sys.excepthook = unraisable, excepthook
+    shown = set()
+    for record in held.records:  # reached only when the block succeeded
+        if record.getMessage() not in shown:
+            shown.add(record.getMessage())
+            logger.handle(record)
+    for warning in issued:
+        warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno,
+                             warning.file, warning.line)
+
+
+def _undecodable_unraisable(hook: Callable[[Any], None], unraisable: Any) -> None:
+    """Drop the UnicodeDecodeError that rasterio's GDAL error handler raises when a corrupt file's
+    GDAL message is not UTF-8 (rasterio 1.4 decodes it strictly), which Python would print as an
+    "Exception ignored in: 'rasterio._env.log_error'" traceback; pass on anything else."""
+    if isinstance(unraisable.exc_value, UnicodeDecodeError) and "rasterio" in str(unraisable.object):
+        logging.getLogger(GDAL_LOGGER).debug("a GDAL message is not UTF-8: %s", unraisable.exc_value)
+        return
+    hook(unraisable)
+
+
+def _undecodable_printed(hook: Callable[..., None], kind: type, value: BaseException, traceback: Any) -> None:
+    """Drop the same UnicodeDecodeError where rasterio's handler prints it (``PyErr_Print``, through
+    ``sys.excepthook``) before it is reported as unraisable; pass on anything else."""
+    if isinstance(value, UnicodeDecodeError) and traceback is None:
+        logging.getLogger(GDAL_LOGGER).debug("a GDAL message is not UTF-8: %s", value)
+        return
+    hook(kind, value, traceback)
 
 
 def _first_line(exc: Exception) -> str:
@@ -211,7 +288,16 @@ def _detached_label(image_path: Path) -> Path | None:
 
 def _geometry(path: Path, rows: int, cols: int, transform: Affine) -> dict:
     """The :class:`DemFile` geometry fields of a file of ``rows`` x ``cols`` pixels stored with
-    ``transform``: its north-up grid, or its own grid and the refusal when it is rotated."""
+    ``transform``: its north-up grid, or its own grid and the refusal when it is rotated.
+
+    Raises
+    ------
+    LupexError
+        For a transform that maps the pixels onto no area (a zero pixel size) or off any map.
+    """
+    if not (np.isfinite(tuple(transform)[:6]).all() and transform.determinant != 0):
+        raise LupexError(f"{path.name} has a degenerate pixel grid (geotransform {tuple(transform)[:6]}): its pixels "
+                         "have no area on the map; correct the file's pixel size")
     try:
         # a zero-size stand-in for the pixels: only the shape and transform are needed here
         grid, north = north_up(np.broadcast_to(np.float32(0), (rows, cols)), transform, path.name)
@@ -237,7 +323,12 @@ def _open_pds3(label_path: Path, user_path: Path) -> DemFile:
             f"{image.image_path.name} holds {size} bytes, more than the {image.expected_bytes} "
             "its label describes: the label does not belong to this image"
         )
-    crs = lunar_crs(CRS.from_proj4(image.proj4), user_path.name)
+    try:
+        crs = CRS.from_proj4(image.proj4)
+    except CRSError as exc:
+        raise LupexError(f"{user_path.name}: PROJ refuses the map projection its label describes "
+                         f"({_first_line(exc)}); correct the label") from None
+    crs = lunar_crs(crs, user_path.name)
     return DemFile(
         path=user_path, crs=crs, scale=image.scaling_factor, offset=image.height_offset_m(),
         nodata=image.missing, format="PDS3", pds3_image=image,
@@ -247,12 +338,20 @@ def _open_pds3(label_path: Path, user_path: Path) -> DemFile:
 
 def _open_gdal(path: Path) -> DemFile:
     try:
-        with rasterio.open(path) as ds:
+        with gdal_warnings_held(), rasterio.open(path) as ds:
             if ds.count < 1:
                 raise LupexError(f"{path} has no raster band")
-            crs = lunar_crs(CRS.from_wkt(ds.crs.to_wkt()) if ds.crs else None, path.name)
+            try:
+                crs = CRS.from_wkt(ds.crs.to_wkt()) if ds.crs else None
+            except CRSError as exc:
+                raise LupexError(f"{path} has a coordinate reference system PROJ cannot read: "
+                                 f"{_first_line(exc)}") from None
+            crs = lunar_crs(crs, path.name)
             scale = ds.scales[0] if ds.scales and ds.scales[0] else 1.0
             offset = ds.offsets[0] if ds.offsets else 0.0
+            if not (np.isfinite(scale) and np.isfinite(offset)):
+                raise LupexError(f"{path} gives its heights a scale of {scale:g} and an offset of {offset:g}; "
+                                 "both must be finite numbers: correct the file's band metadata")
             if abs(offset - MOON_RADIUS_M) < 100_000.0:
                 offset -= MOON_RADIUS_M  # the band offset is the reference radius, as in LOLA
             return DemFile(
@@ -260,7 +359,7 @@ def _open_gdal(path: Path) -> DemFile:
                 nodata=None if ds.nodata is None else float(ds.nodata), format=ds.driver,
                 **_geometry(path, ds.height, ds.width, ds.transform),
             )
-    except rasterio.errors.RasterioError as exc:
+    except (rasterio.errors.RasterioError, UnicodeDecodeError) as exc:  # a corrupt tag may not be UTF-8
         raise LupexError(f"{path} is not a readable raster: {_first_line(exc)}") from None
 
 
@@ -280,6 +379,8 @@ def open_dem(path: str | os.PathLike) -> DemFile:
         non-lunar CRS, or a file GDAL cannot read.
     """
     path = Path(path)
+    if "\0" in str(path):
+        raise LupexError(f"{str(path)!r} is not a valid file name (it holds a NUL character)")
     if not path.exists():
         raise LupexError(f"{path} does not exist")
     if path.is_dir():

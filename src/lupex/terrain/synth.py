@@ -35,7 +35,10 @@ class SynthConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     size: int = Field(1024, ge=16, le=MAX_TILE_PX, description="Tile width and height [pixels].")
-    resolution_m: float = Field(20.0, gt=0.0, le=10_000.0, description="Pixel size [m].")
+    resolution_m: float = Field(
+        20.0, ge=0.01, le=10_000.0,
+        description="Pixel size [m]. Assumption: at least 1 cm, far finer than any lunar DEM (LROC NAC DTMs reach "
+        "1-2 m); at 1e-160 m the fractal surface's spectrum underflows to zero.")
     center_lat: float = Field(-89.5, ge=-90.0, le=-45.0, description="Latitude of the tile centre [deg].")
     center_lon: float = Field(0.0, ge=-360.0, le=360.0,
                               description="East longitude of the tile centre [deg], stored in [0, 360).")

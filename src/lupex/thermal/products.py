@@ -15,6 +15,8 @@ import json
 from pathlib import Path
 
 import numpy as np
+import rasterio
+import rasterio.errors
 import xarray as xr
 
 from lupex.errors import LupexError
@@ -22,6 +24,7 @@ from lupex.files import atomic_output, read_manifest
 from lupex.raster import read_grid
 from lupex.report.layers import LayerStyle, prepare_folder, write_layer_files
 from lupex.sky.horizon_store import HORIZON_ENTRIES, dem_fingerprint
+from lupex.terrain.readers import gdal_warnings_held
 
 __all__ = ["EXTRA_STYLES", "ICE_DEPTH_LIMIT_M", "MANIFEST_NAME", "NO_STABLE_ICE", "SUBSURFACE_NAME",
            "THERMAL_STYLES", "prepare_thermal_folder", "read_thermal", "write_manifest", "write_thermal"]
@@ -62,11 +65,15 @@ def write_thermal(out_dir: Path, dem: xr.DataArray, maps: xr.Dataset, subsurface
     """Write the maps (GeoTIFF + PNG), ``subsurface.nc`` and, last, the manifest; each file
     atomically, so a folder without a manifest is an unfinished one.
 
+    An earlier run's manifest is removed before the first new layer is written: a run stopped
+    half-way through replacing the folder leaves it unfinished, not vouching for a mix of layers.
+
     Returns
     -------
     list of Path
         The files written.
     """
+    (out_dir / MANIFEST_NAME).unlink(missing_ok=True)
     paths = []
     for name, style in {**THERMAL_STYLES, **EXTRA_STYLES}.items():
         paths += write_layer_files(maps[name], style, out_dir, dem, overwrite)
@@ -83,6 +90,18 @@ def write_manifest(out_dir: Path, dem: xr.DataArray, settings: dict, overwrite: 
     with atomic_output(path, overwrite) as tmp:
         tmp.write_text(json.dumps({"dem_fingerprint": dem_fingerprint(dem), **settings}, indent=2) + "\n")
     return path
+
+
+def _check_declared_size(path: Path, dem: xr.DataArray) -> None:
+    """Refuse a layer whose declared size differs from the DEM's before its pixels are read (a
+    corrupt header may declare gigabytes)."""
+    try:
+        with rasterio.open(path) as ds:
+            declared = ds.width * ds.height
+    except (rasterio.errors.RasterioError, UnicodeDecodeError) as exc:  # a corrupt tag may not be UTF-8
+        raise LupexError(f"cannot read {path}: {' '.join(str(exc).split())}") from None
+    if declared != dem.size:
+        raise LupexError(f"{path} is not on the DEM's grid ({declared} pixels, the DEM has {dem.size})")
 
 
 def read_thermal(folder: str | Path, dem: xr.DataArray) -> xr.Dataset:
@@ -104,10 +123,16 @@ def read_thermal(folder: str | Path, dem: xr.DataArray) -> xr.Dataset:
     Raises
     ------
     LupexError
-        When a layer or the manifest is missing, or the maps belong to another DEM.
+        When a layer or the manifest is missing or unreadable, or the maps belong to another DEM.
     """
     folder = Path(folder)
-    _, identity = read_manifest(folder, MANIFEST_NAME, "thermal", "lupex thermal map")
+    try:
+        path, identity = read_manifest(folder, MANIFEST_NAME, "thermal", "lupex thermal map")
+    except UnicodeDecodeError:  # not caught by read_manifest itself (issue 21)
+        raise LupexError(f"cannot read {folder / MANIFEST_NAME}: it is not UTF-8 text; "
+                         "rerun 'lupex thermal map'") from None
+    if not isinstance(identity, dict):
+        raise LupexError(f"{path} does not hold a JSON object; rerun 'lupex thermal map'")
     if identity.get("dem_fingerprint") != dem_fingerprint(dem):
         raise LupexError(f"thermal folder {folder} was computed from another DEM; "
                          "rerun 'lupex thermal map' on this one")
@@ -116,7 +141,9 @@ def read_thermal(folder: str | Path, dem: xr.DataArray) -> xr.Dataset:
         path = folder / f"{name}.tif"
         if not path.is_file():
             raise LupexError(f"thermal folder {folder} has no {path.name}")
-        layer = read_grid(path, name)
+        with gdal_warnings_held():
+            _check_declared_size(path, dem)
+            layer = read_grid(path, name)
         if layer.shape != dem.shape or not np.allclose(layer["x"].values, dem["x"].values) or not np.allclose(
                 layer["y"].values, dem["y"].values):
             raise LupexError(f"{path} is not on the DEM's grid")
