@@ -134,7 +134,9 @@ class MissionConfig(BaseModel):
         if not isinstance(values, dict):
             return values
         rover, hazards = values.get("rover", {}), values.get("hazards", {})
-        mobility = rover.get("mobility", {}) if isinstance(rover, dict) else rover.mobility
+        mobility = rover.get("mobility", {}) if isinstance(rover, dict) else getattr(rover, "mobility", None)
+        if not isinstance(mobility, dict | MobilityConfig) or not isinstance(hazards, dict | HazardConfig):
+            return values  # not tables: the fields' own validation refuses them
         rover_limit = (mobility.get("max_slope_deg") if isinstance(mobility, dict) else mobility.max_slope_deg)
         rover_limit = MobilityConfig.model_fields["max_slope_deg"].default if rover_limit is None else rover_limit
         if isinstance(hazards, dict):

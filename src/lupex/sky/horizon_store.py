@@ -296,11 +296,13 @@ def _check_readable(path: Path) -> None:
     ``RuntimeError`` from the NetCDF library wherever the chunk is first read. A child process,
     because a damaged file can also make HDF5 loop for ever while opening it (one byte of a 15 kB
     cube set to zero does, with HDF5 2.2), and a loop in C code cannot be interrupted in-process.
-    A file is checked once per process (about 2 s for 1024 x 1024 pixels and 360 azimuths).
+    A file is checked once per process (about 2 s for 1024 x 1024 pixels and 360 azimuths). A
+    daemonic process (a Dask worker of a campaign, reading the cubes its own campaign wrote) may
+    not start children, and skips the check.
     """
     stat = path.stat()
     identity = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
-    if identity in _READABLE:
+    if identity in _READABLE or multiprocessing.current_process().daemon:
         return
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     receive, send = context.Pipe(duplex=False)
